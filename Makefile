@@ -1,0 +1,71 @@
+# wise-async — every set-up step lives here; `.ci/run` calls `make test` on a clean clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+# Prism's dependency tree includes a usage-analytics package; keep it quiet and offline.
+export SCARF_ANALYTICS := false
+
+SPEC := openapi/index.yaml
+GENERATED := generated/wise_api/__init__.py
+INSTALLED := $(VENV)/.installed
+NODE_INSTALLED := node_modules/.installed
+CODEGEN := $(wildcard codegen/*.py codegen/templates/*.jinja) generator-config.yml
+
+.PHONY: help install spec generate regenerate test test-unit test-contract lint format bench demo clean
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@echo "  Variables: WISE_SPEC=<path or URL> (default ../shared/wise-openapi/index.yaml, else Wise's bundle)"
+
+install: $(INSTALLED) $(NODE_INSTALLED) ## Create .venv, install wise-async (editable) with dev tools, and Prism (npm ci)
+
+$(INSTALLED): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+$(NODE_INSTALLED): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+spec: $(INSTALLED) ## Fetch the Wise OpenAPI bundle into openapi/index.yaml and compare it with openapi/spec.lock
+	$(PY) -m codegen.spec_source
+
+$(SPEC): | $(INSTALLED)
+	$(PY) -m codegen.spec_source
+
+generate: $(INSTALLED) $(SPEC) ## Normalize the spec and generate generated/wise_api (client, facade, operation table)
+	$(PY) -m codegen.generate
+
+$(GENERATED): $(SPEC) $(CODEGEN) | $(INSTALLED)
+	$(PY) -m codegen.generate
+
+regenerate: $(INSTALLED) ## Fetch the spec, generate, print the API changelog against openapi/surface.lock, update the locks
+	$(PY) -m codegen.spec_source
+	$(PY) -m codegen.generate
+	$(PY) -m codegen.surface openapi/surface.lock generated/wise_api/surface.lock --update
+	$(PY) -m codegen.spec_source --update-lock
+
+test: install $(GENERATED) ## Install, fetch the spec, generate, and run every test (unit, trio, contract through Prism)
+	$(PY) -m codegen.surface openapi/surface.lock generated/wise_api/surface.lock
+	$(PY) -m pytest
+
+lint: install $(GENERATED) ## ruff (format check + lint) and mypy --strict on wise_async
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+format: $(INSTALLED) ## Apply ruff formatting and fixes
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install $(GENERATED) ## Import-time and memory benchmarks → bench/results.json
+	$(PY) -m bench.run
+
+clean: ## Remove build outputs (spec copy, generated code); keeps .venv and node_modules
+	rm -rf generated openapi/index.yaml openapi/index.normalized.json

@@ -1,0 +1,273 @@
+"""Render the operation table and the typed facade from the parsed endpoints.
+
+Everything here is derived from the spec as openapi-python-client parsed it, so the facade's signatures
+are the generated functions' signatures (minus ``client``) and a new spec release needs no hand edits.
+Namespaces come from tags, method names from operationIds with the tag's words stripped.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openapi_python_client import Project
+from openapi_python_client.parser import GeneratorData
+from openapi_python_client.parser.openapi import Endpoint
+from openapi_python_client.strings import PythonIdentifier, snake_case
+
+IDEMPOTENCY_HEADER = "x-idempotence-uuid"
+# Body properties Wise treats as idempotency keys (see shared/wise-protocol.md, "Idempotency").
+IDEMPOTENCY_BODY_KEYS = ("customerTransactionId", "originalTransferId")
+# Tags that read badly in the plural; everything else is pluralized on its last word.
+UNCOUNTABLE_TAG_WORDS = {"security", "facetec", "jose", "simulation", "payins", "details", "currencies"}
+DIGIT_WORDS = {"0": "zero", "1": "one", "2": "two", "3": "three", "4": "four", "5": "five"}
+
+
+@dataclass
+class Operation:
+    """One operation, as the facade, the operation table and the surface lock see it."""
+
+    operation_id: str
+    method: str
+    path: str
+    tag: str
+    module: str
+    namespace: str
+    method_name: str
+    security: tuple[tuple[str, ...], ...]
+    deprecated: bool
+    servers: tuple[str, ...]
+    idempotency_header: str | None  # "required" | "optional" | None
+    idempotency_body_key: str | None
+    request_content_types: tuple[str, ...]
+    success_types: tuple[str, ...]
+    request_types: tuple[str, ...]
+    endpoint: Endpoint = field(repr=False, compare=False)
+
+
+def namespace_name(tag: str) -> str:
+    words = snake_case(tag).split("_")
+    if words[0][:1].isdigit():
+        digit, rest = words[0][0], words[0][1:]
+        words = [DIGIT_WORDS.get(digit, "n" + digit), *([rest] if rest else []), *words[1:]]
+    last = words[-1]
+    if last.endswith("ss"):
+        last += "es"
+    elif last not in UNCOUNTABLE_TAG_WORDS and not last.endswith("s"):
+        if last.endswith("y") and last[-2:-1] not in "aeiou":
+            last = last[:-1] + "ies"
+        elif last.endswith(("x", "ch", "sh")):
+            last += "es"
+        else:
+            last += "s"
+    return "_".join([*words[:-1], last])
+
+
+def method_name(operation_id: str, tag: str) -> str:
+    """``transferCreate`` in tag ``transfer`` → ``create``; keeps the words the tag does not explain."""
+    words = snake_case(operation_id).split("_")
+    tag_joined = snake_case(tag).replace("_", "")
+    stripped = list(words)
+    for cut in range(1, len(words)):
+        if "".join(words[:cut]) in (tag_joined, tag_joined.rstrip("s")):
+            stripped = words[cut:]
+            break
+    name = "_".join(stripped)
+    if not name.isidentifier() or name[0].isdigit():
+        name = "_".join(words)
+    if name[0].isdigit():
+        name = "op_" + name
+    return name + "_" if keyword.iskeyword(name) else name
+
+
+def _security(op: dict[str, Any], spec: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
+    requirements = op.get("security", spec.get("security", []))
+    return tuple(tuple(sorted(req)) for req in requirements)
+
+
+def _operations_by_python_name(spec: dict[str, Any], prefix: str) -> dict[str, tuple[str, str, dict[str, Any]]]:
+    """Spec operations keyed the way the generator names endpoints (``PythonIdentifier(operationId)``)."""
+    found: dict[str, tuple[str, str, dict[str, Any]]] = {}
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if isinstance(op, dict) and "operationId" in op:
+                found[str(PythonIdentifier(op["operationId"], prefix))] = (path, method, op)
+    return found
+
+
+def _parameters(op: dict[str, Any], path_item: dict[str, Any], spec: dict[str, Any]) -> list[dict[str, Any]]:
+    params = []
+    for param in [*path_item.get("parameters", []), *op.get("parameters", [])]:
+        if "$ref" in param:
+            param = spec["components"]["parameters"][param["$ref"].rsplit("/", 1)[-1]]
+        params.append(param)
+    return params
+
+
+def _body_properties(op: dict[str, Any], spec: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+
+    def visit(schema: Any, depth: int = 0) -> None:
+        if not isinstance(schema, dict) or depth > 4:
+            return
+        if "$ref" in schema:
+            ref = schema["$ref"]
+            if ref.startswith("#/components/schemas/"):
+                visit(spec["components"]["schemas"][ref.rsplit("/", 1)[-1]], depth + 1)
+            return
+        names.update(schema.get("properties", {}))
+        for key in ("allOf", "oneOf", "anyOf"):
+            for sub in schema.get(key, []):
+                visit(sub, depth + 1)
+
+    for media in op.get("requestBody", {}).get("content", {}).values():
+        visit(media.get("schema"))
+    return names
+
+
+def _type_names(props: list[Any]) -> tuple[str, ...]:
+    return tuple(sorted({p.get_type_string(no_optional=True).as_unembedded_code() for p in props}))
+
+
+def collect_operations(data: GeneratorData, spec: dict[str, Any], field_prefix: str) -> list[Operation]:
+    operations: list[Operation] = []
+    raw_by_name = _operations_by_python_name(spec, field_prefix)
+    for tag, collection in sorted(data.endpoint_collections_by_tag.items()):
+        for endpoint in collection.endpoints:
+            path, method, raw = raw_by_name[str(endpoint.name)]
+            spec_tag = (raw.get("tags") or [str(tag)])[0]
+            params = _parameters(raw, spec["paths"][path], spec)
+            header = next((p for p in params if p["in"] == "header" and p["name"].lower() == IDEMPOTENCY_HEADER), None)
+            body_keys = _body_properties(raw, spec)
+            success = [r.prop for r in endpoint.responses.patterns if r.status_code.range[0] // 100 == 2]
+            operations.append(
+                Operation(
+                    operation_id=raw["operationId"],
+                    method=method.upper(),
+                    path=path,
+                    tag=str(tag),
+                    module=str(endpoint.name),
+                    namespace=namespace_name(spec_tag),
+                    method_name=method_name(raw["operationId"], spec_tag),
+                    security=_security(raw, spec),
+                    deprecated=bool(raw.get("deprecated", False)),
+                    servers=tuple(s["url"] for s in raw.get("servers", [])),
+                    idempotency_header=None if header is None else ("required" if header.get("required") else "optional"),
+                    idempotency_body_key=next((k for k in IDEMPOTENCY_BODY_KEYS if k in body_keys), None),
+                    request_content_types=tuple(raw.get("requestBody", {}).get("content", {})),
+                    success_types=_type_names(success),
+                    request_types=_type_names([b.prop for b in endpoint.bodies]),
+                    endpoint=endpoint,
+                )
+            )
+    _check_unique_names(operations)
+    return operations
+
+
+def _check_unique_names(operations: list[Operation]) -> None:
+    seen: dict[tuple[str, str], str] = {}
+    for op in operations:
+        key = (op.namespace, op.method_name)
+        if key in seen:  # e.g. two operationIds differing only by the stripped tag words
+            op.method_name = method_name(op.operation_id, "")
+            key = (op.namespace, op.method_name)
+        seen[key] = op.operation_id
+
+
+def _class_name(namespace: str) -> str:
+    return "".join(part.capitalize() for part in namespace.split("_"))
+
+
+_MODEL_IMPORT = re.compile(r"^from \.\.\.models\.(\w+) import (\w+)$")
+
+
+def _render_namespace(project: Project, namespace: str, ops: list[Operation]) -> str:
+    """Render one namespace module: a plain class and its ``WithRawResponse`` twin."""
+    arguments = project.env.from_string(
+        '{% from "endpoint_macros.py.jinja" import arguments, kwargs %}'
+        "{{ arguments(endpoint, include_client=False) }}\x00{{ kwargs(endpoint, include_client=False) }}"
+    )
+    runtime_imports: set[str] = set()
+    type_imports: set[str] = set()
+    methods: list[dict[str, str]] = []
+    for op in ops:
+        args_text, kwargs_text = arguments.render(endpoint=op.endpoint).split("\x00")
+        args = [a.strip() for a in args_text.splitlines() if a.strip()]
+        kwargs = [k.strip() for k in kwargs_text.splitlines() if k.strip()]
+        header_param = None
+        if op.idempotency_header == "required":
+            # The facade makes Wise's required idempotency header optional: it mints one per call.
+            for i, arg in enumerate(args):
+                name = arg.split(":", 1)[0]
+                if name.replace("_", "") == IDEMPOTENCY_HEADER.replace("-", ""):
+                    header_param = name
+                    args[i] = f"{name}: UUID | None = None,"
+            kwargs = [f"{header_param}=self._idempotency_uuid({header_param})," if k.startswith(f"{header_param}=")
+                      else k for k in kwargs]
+        for imp in sorted(op.endpoint.relative_imports):
+            match = _MODEL_IMPORT.match(imp)
+            if match:
+                module, name = match.groups()
+                line = f"from ..models.{module} import {name}"
+                # a model used as a default value must exist at runtime; annotations need it only for typing
+                if any(f"= {name}." in a for a in args):
+                    runtime_imports.add(line)
+                else:
+                    type_imports.add(line)
+            elif imp.startswith("from ...types"):
+                runtime_imports.add(imp.replace("from ...types", "from ..types"))
+            elif imp.startswith("from ..."):
+                continue
+            else:
+                runtime_imports.add(imp)
+        returns_file = op.success_types == ("File",)
+        success = " | ".join(op.success_types) or "None"
+        if returns_file:
+            success = "bytes"
+        positional = [a for a in args if a != "*,"]
+        signature = ", ".join(["self", *(a.rstrip(",") for a in args)]) if args else "self"
+        del positional
+        call = ", ".join(k.rstrip(",") for k in kwargs)
+        summary_text = op.endpoint.summary.get_untrusted_value() if op.endpoint.summary else ""
+        summary = (summary_text or op.operation_id).strip().splitlines()[0].replace("\\", "/").replace('"', "'")
+        methods.append(
+            {
+                "name": op.method_name,
+                "signature": signature,
+                "success": success,
+                "call": call,
+                "module": op.module,
+                "tag": op.tag,
+                "operation_id": op.operation_id,
+                "summary": summary,
+                "deprecated": "True" if op.deprecated else "False",
+                "binary": "True" if returns_file else "False",
+            }
+        )
+    template = project.env.get_template("facade_namespace.py.jinja")
+    return template.render(
+        namespace=namespace,
+        class_name=_class_name(namespace),
+        runtime_imports=sorted(runtime_imports),
+        type_imports=sorted(type_imports),
+        methods=methods,
+    )
+
+
+def write(project: Project, operations: list[Operation], package_dir: Path) -> None:
+    project.env.filters["pyrepr"] = repr
+    facade_dir = package_dir / "facade"
+    facade_dir.mkdir(exist_ok=True)
+    by_namespace: dict[str, list[Operation]] = {}
+    for op in operations:
+        by_namespace.setdefault(op.namespace, []).append(op)
+    for namespace, ops in sorted(by_namespace.items()):
+        (facade_dir / f"{namespace}.py").write_text(_render_namespace(project, namespace, ops), encoding="utf-8")
+    namespaces = [{"name": ns, "class_name": _class_name(ns)} for ns in sorted(by_namespace)]
+    init = project.env.get_template("facade_init.py.jinja").render(namespaces=namespaces)
+    (facade_dir / "__init__.py").write_text(init, encoding="utf-8")
+    table = project.env.get_template("operations.py.jinja").render(operations=operations)
+    (package_dir / "operations.py").write_text(table, encoding="utf-8")

@@ -1,0 +1,118 @@
+"""Generate ``generated/wise_api`` from the normalized spec: the low-level client plus our typed facade.
+
+Pipeline (``make generate``): normalize the bundle, parse it with openapi-python-client's own parser,
+render its templates (with our overrides in ``codegen/templates``), then render from the same parsed
+endpoints the operation table and the typed facade, write the surface listing, and byte-compile.
+Any generator warning fails the build: an operation or model silently dropped is a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from openapi_python_client import Project
+from openapi_python_client.config import Config, ConfigFile, MetaType
+from openapi_python_client.parser import GeneratorData
+from openapi_python_client.parser.errors import GeneratorError
+
+from codegen import facade, surface
+from codegen.normalize import load_spec, normalize
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+class GenerationError(RuntimeError):
+    """The generator warned or failed: the output would be missing operations or models."""
+
+
+def parse(spec: dict[str, object], config: Config) -> GeneratorData:
+    data = GeneratorData.from_dict(spec, config=config)
+    if isinstance(data, GeneratorError):
+        raise GenerationError(f"{data.header}: {data.detail}")
+    return data
+
+
+def load_config(config_file: Path, spec_path: Path, output: Path) -> Config:
+    return Config.from_sources(
+        ConfigFile.load_from_path(config_file),
+        MetaType.NONE,
+        spec_path,
+        "utf-8",
+        True,
+        output,
+    )
+
+
+def describe(errors: list[GeneratorError]) -> str:
+    lines = []
+    for error in errors:
+        lines.append(f"- {error.header}: {error.detail}")
+    return "\n".join(lines)
+
+
+def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_path: Path | None) -> Path:
+    """Generate the ``wise_api`` package into ``out_dir/wise_api``; return the package path."""
+    started = time.monotonic()
+    spec = load_spec(spec_path)
+    for name, count in normalize(spec):
+        print(f"normalize: {name}: {count}")
+    if normalized_path is not None:
+        normalized_path.write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    package = out_dir / "wise_api"
+    with tempfile.TemporaryDirectory(dir=out_dir.parent if out_dir.parent.exists() else None) as tmp:
+        staging = Path(tmp) / "wise_api"
+        config = load_config(config_file, normalized_path or spec_path, staging)
+        data = parse(spec, config)
+        errors = [*data.errors, *(e for c in data.endpoint_collections_by_tag.values() for e in c.parse_errors)]
+        hooks, config.post_hooks = config.post_hooks, []
+        project = Project(openapi=data, config=config, custom_template_path=TEMPLATES)
+        errors += list(project.build())
+        operations = facade.collect_operations(data, spec, config.field_prefix)
+        facade.write(project, operations, staging)
+        surface.write(surface.build(data, operations), staging / "surface.lock")
+        config.post_hooks = hooks  # one formatter pass over generator output and facade alike
+        project._run_post_hooks()
+        errors += project.errors
+        if errors:
+            failed = out_dir / "wise_api.failed"  # kept for inspection; never imported
+            shutil.rmtree(failed, ignore_errors=True)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(staging, failed)
+            raise GenerationError(f"openapi-python-client reported {len(errors)} problem(s):\n{describe(errors)}")
+        shutil.rmtree(out_dir / "wise_api.failed", ignore_errors=True)
+        compileall.compile_dir(str(staging), quiet=1, workers=1)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        if package.exists():
+            shutil.rmtree(package)
+        shutil.move(str(staging), str(package))
+    print(f"generate: {len(operations)} operations, {len(data.models)} models + {len(data.enums)} enums "
+          f"in {time.monotonic() - started:.1f}s → {package.relative_to(ROOT) if package.is_relative_to(ROOT) else package}")
+    return package
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--spec", type=Path, default=ROOT / "openapi" / "index.yaml")
+    parser.add_argument("--out", type=Path, default=ROOT / "generated")
+    parser.add_argument("--config", type=Path, default=ROOT / "generator-config.yml")
+    parser.add_argument("--normalized", type=Path, default=ROOT / "openapi" / "index.normalized.json")
+    args = parser.parse_args(argv)
+    try:
+        generate(args.spec, args.out, config_file=args.config, normalized_path=args.normalized)
+    except GenerationError as exc:
+        print(f"generate: FAILED\n{exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
