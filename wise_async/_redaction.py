@@ -1,0 +1,223 @@
+"""Masking of credentials before anything reaches a log line, an exception message or a repr.
+
+Wise traffic carries bearer tokens, one-time SCA tokens, request signatures, PINs, card numbers and
+private keys. Everything this SDK writes for humans goes through :func:`redact_text` or
+:func:`redact_headers` first, and the ``wise_async`` logger carries a :class:`RedactingFilter` so a
+careless ``logger.debug(body)`` cannot leak either.
+
+The masks fail closed: a long digit run that merely looks like a card number is masked too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = [
+    "LOGGER_NAME",
+    "RedactingFilter",
+    "get_logger",
+    "redact_headers",
+    "redact_text",
+    "redact_url",
+]
+
+LOGGER_NAME = "wise_async"
+
+_MASK = "***"
+
+# Header names (lower case) whose whole value is a credential.
+_SECRET_HEADERS = frozenset(
+    {
+        "x-signature",
+        "x-2fa-approval",
+        "one-time-token",
+        "x-tw-twcard-card-token",
+        "cookie",
+        "set-cookie",
+    }
+)
+# Header names whose value is "<scheme> <credential>": keep the scheme, it helps debugging.
+_AUTH_HEADERS = frozenset({"authorization", "proxy-authorization"})
+_KNOWN_SCHEMES = {"bearer": "Bearer", "basic": "Basic"}
+
+# Keys whose values are secrets wherever they appear: JSON bodies, Python reprs, form bodies, queries.
+_SECRET_KEYS = (
+    "pin",
+    "cvv",
+    "cvc",
+    "pan",
+    "cardNumber",
+    "securityCode",
+    "password",
+    "access_token",
+    "accessToken",
+    "refresh_token",
+    "refreshToken",
+    "client_secret",
+    "clientSecret",
+    "registration_code",
+    "code",
+    "otpCode",
+    "oneTimeToken",
+    "faceMap",
+    "deviceFingerprint",
+    "encryptedPayload",
+    "keyMaterial",
+)
+_SECRET_KEYS_LOWER = frozenset(k.lower() for k in _SECRET_KEYS)
+_KEY_ALT = "|".join(re.escape(k) for k in sorted(_SECRET_KEYS, key=len, reverse=True))
+
+_PEM_PRIVATE_KEY_RE = re.compile(
+    r"-----BEGIN[A-Z ]*PRIVATE KEY-----"
+    # A complete block, or (truncated log line) everything that still looks like the key body.
+    r"(?:[\s\S]*?-----END[A-Z ]*PRIVATE KEY-----|[A-Za-z0-9+/=\s\\]*)"
+)
+# "key": "value" / 'key': 'value' / "key": 1234 — quote-aware, so escaped quotes inside stay masked.
+_QUOTED_PAIR_RE = re.compile(
+    r"""(?P<head>(?P<kq>["'])(?i:""" + _KEY_ALT + r""")(?P=kq)\s*:\s*)"""
+    r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|-?\d[\d.eE+-]*)"""
+)
+# The same inside a JSON document embedded as a string: {\"pin\": \"1234\"}.
+_ESCAPED_PAIR_RE = re.compile(r"""(?P<head>\\"(?i:""" + _KEY_ALT + r""")\\"\s*:\s*)\\".*?\\\"""")
+# Form bodies and query strings: refresh_token=abc&...
+_FORM_PAIR_RE = re.compile(r"(?P<head>(?<![\w.-])(?i:" + _KEY_ALT + r")=)[^&\s\"'<>,;]+")
+_AUTH_SCHEME_RE = re.compile(r"\b(?P<scheme>(?i:bearer|basic))\s+[A-Za-z0-9\-._~+/]+=*")
+# 13-19 digits, optionally grouped by single spaces or dashes; not part of a longer number, a decimal
+# or an alphanumeric token (hex ids and UUIDs have long digit runs too).
+_CARD_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z.])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z]|\.\d)")
+
+
+def _mask_card_number(match: re.Match[str]) -> str:
+    text = match.group(0)
+    kept = 0
+    out: list[str] = []
+    # Walk from the right so the last four digits survive and separators keep their place.
+    for ch in reversed(text):
+        if ch.isdigit():
+            out.append(ch if kept < 4 else "*")
+            kept += 1
+        else:
+            out.append(ch)
+    return "".join(reversed(out))
+
+
+def _mask_quoted_value(match: re.Match[str]) -> str:
+    quote = match.group("kq")
+    return f"{match.group('head')}{quote}{_MASK}{quote}"
+
+
+def redact_text(s: str) -> str:
+    """Mask credentials in free text (log lines, bodies, exception messages).
+
+    Covers private-key PEM blocks, values of sensitive keys (JSON, Python repr, escaped JSON, form and
+    query encodings), ``Bearer``/``Basic`` credentials and card-number-like digit runs (last 4 kept).
+    """
+    if not s:
+        return s
+    s = _PEM_PRIVATE_KEY_RE.sub("-----BEGIN PRIVATE KEY-----***-----END PRIVATE KEY-----", s)
+    s = _QUOTED_PAIR_RE.sub(_mask_quoted_value, s)
+    s = _ESCAPED_PAIR_RE.sub(r'\g<head>\\"***\\"', s)
+    s = _FORM_PAIR_RE.sub(r"\g<head>***", s)
+    s = _AUTH_SCHEME_RE.sub(lambda m: f"{m.group('scheme')} {_MASK}", s)
+    return _CARD_NUMBER_RE.sub(_mask_card_number, s)
+
+
+def _redact_header_value(name: str, value: str) -> str:
+    lower = name.lower()
+    if lower in _AUTH_HEADERS:
+        scheme, _, _credential = value.strip().partition(" ")
+        known = _KNOWN_SCHEMES.get(scheme.lower())
+        return f"{known} {_MASK}" if known else _MASK
+    if lower in _SECRET_HEADERS:
+        return _MASK
+    return value
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Copy ``headers`` with credential values masked, ready to log or attach to an error.
+
+    ``Authorization`` keeps its scheme (``Bearer ***``) so a wrong token *kind* is still diagnosable.
+    Accepts any mapping, including ``httpx.Headers``; keys keep their original spelling.
+    """
+    return {name: _redact_header_value(name, value) for name, value in headers.items()}
+
+
+def _is_secret_query_key(key: str) -> bool:
+    lower = key.lower()
+    return (
+        lower in _SECRET_KEYS_LOWER
+        or "token" in lower
+        or "secret" in lower
+        or "password" in lower
+        or "signature" in lower
+    )
+
+
+def redact_url(url: str) -> str:
+    """Mask secret query parameters (and any userinfo) of ``url``; scheme, host and path are kept.
+
+    The path identifies the failing operation, so it stays; query values such as ``access_token`` or
+    ``code`` are credentials and become ``***``.
+    """
+    try:
+        parts = urlsplit(url)
+        netloc = parts.netloc
+        if "@" in netloc:
+            netloc = f"{_MASK}@{netloc.rpartition('@')[2]}"
+        query = parts.query
+        if query:
+            pairs = parse_qsl(query, keep_blank_values=True)
+            query = urlencode(
+                [(k, _MASK if _is_secret_query_key(k) else redact_text(v)) for k, v in pairs],
+                safe="*",
+            )
+        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    except ValueError:
+        # Not a URL we can take apart: fall back to the free-text masks.
+        return redact_text(url)
+
+
+class RedactingFilter(logging.Filter):
+    """Logging filter that masks credentials in a record's formatted message and traceback.
+
+    The message is formatted once here and frozen (``args`` cleared) so handlers further down see only
+    the masked text. Never drops a record.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            # A broken format string is the caller's bug; let logging report it as usual.
+            return True
+        record.msg = redact_text(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
+        return True
+
+
+def _install_filter(logger: logging.Logger) -> logging.Logger:
+    if not any(isinstance(f, RedactingFilter) for f in logger.filters):
+        logger.addFilter(RedactingFilter())
+    return logger
+
+
+def get_logger(name: str | None = None) -> logging.Logger:
+    """Return the ``wise_async`` logger (or ``wise_async.<name>``) with redaction installed.
+
+    Logger filters do not apply to records propagated from child loggers, so every logger handed out
+    here gets its own :class:`RedactingFilter` (once).
+    """
+    full_name = LOGGER_NAME if not name else f"{LOGGER_NAME}.{name}"
+    return _install_filter(logging.getLogger(full_name))
+
+
+_install_filter(logging.getLogger(LOGGER_NAME))
