@@ -1,0 +1,88 @@
+"""wise-async: the async Python SDK for the Wise Platform API.
+
+Start with :class:`WiseClient`; every operation of Wise's OpenAPI spec is a typed method on one of its
+namespaces (``wise.transfers.create``, ``wise.quotes.get`` ...). Errors are in one hierarchy rooted at
+:class:`WiseError`; :mod:`wise_async.testing` has ``FakeWise`` for tests; :mod:`wise_async.webhooks`
+verifies and parses webhook deliveries.
+"""
+
+from ._client import WiseClient
+from ._environment import PRODUCTION, SANDBOX, Environment
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    ErrorDetail,
+    InternalServerError,
+    JoseError,
+    NotFoundError,
+    PaginationError,
+    PermissionDeniedError,
+    RateLimitError,
+    ScaChallenge,
+    ScaRejectedError,
+    ScaRequiredError,
+    UnprocessableEntityError,
+    WebhookVerificationError,
+    WiseError,
+)
+from ._namespace import WiseResponse
+from ._retry import RetryPolicy
+from ._sca import (
+    PartnerScaSolver,
+    PrivateKeyScaSigner,
+    RaiseScaRequired,
+    ScaContext,
+    ScaHandler,
+    ScaSolverError,
+)
+from ._tokens import ClientCredentials, OAuthTokens, PersonalToken, TokenProvider, UserTokens
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "PRODUCTION",
+    "SANDBOX",
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientCredentials",
+    "ConflictError",
+    "Environment",
+    "ErrorDetail",
+    "InternalServerError",
+    "JoseError",
+    "NotFoundError",
+    "OAuthTokens",
+    "PaginationError",
+    "PartnerScaSolver",
+    "PermissionDeniedError",
+    "PersonalToken",
+    "PrivateKeyScaSigner",
+    "RaiseScaRequired",
+    "RateLimitError",
+    "RetryPolicy",
+    "ScaChallenge",
+    "ScaContext",
+    "ScaHandler",
+    "ScaRejectedError",
+    "ScaRequiredError",
+    "ScaSolverError",
+    "TokenProvider",
+    "UnprocessableEntityError",
+    "UserTokens",
+    "WebhookVerificationError",
+    "WiseClient",
+    "WiseError",
+    "WiseResponse",
+    "__version__",
+]

@@ -5,6 +5,7 @@ with an error", or a status-specific subclass::
 
     WiseError
      ├── APIError                        .message, .request
+     │    ├── APIResponseValidationError 2xx whose body does not match the spec
      │    ├── APIConnectionError         no response: DNS, TLS, reset
      │    │    └── APITimeoutError
      │    └── APIStatusError             .response, .status_code, .headers, .body, .errors,
@@ -36,7 +37,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -48,6 +49,7 @@ from ._retry import parse_retry_after
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
@@ -560,6 +562,21 @@ class ScaRequiredError(PermissionDeniedError):
         secrets = super()._secret_values()
         return [self.one_time_token, *secrets] if self.one_time_token else secrets
 
+    _resume: Callable[[Mapping[str, str]], Awaitable[Any]] | None = None
+
+    async def resume(self, *, signature: str | None = None) -> Any:
+        """Send the identical request again, approved with this (now cleared) one-time token.
+
+        Returns what the original call would have returned. ``signature`` is the base64
+        ``X-Signature`` for the personal-token path; partner flows clear the challenges first.
+        """
+        if self._resume is None:
+            raise RuntimeError("this error was not raised by a WiseClient call, so it cannot be resumed")
+        headers = {_SCA_TOKEN_HEADER: self.one_time_token}
+        if signature is not None:
+            headers["X-Signature"] = signature
+        return await self._resume(headers)
+
     @staticmethod
     def _sca_message(action_type: str | None) -> str:
         suffix = f" for {action_type}" if action_type else ""
@@ -622,6 +639,17 @@ class ScaRejectedError(ScaRequiredError):
 
     def _repr_fields(self) -> dict[str, object]:
         return {**super()._repr_fields(), "reason": self.reason}
+
+
+class APIResponseValidationError(APIError):
+    """Wise answered 2xx but the body does not match the spec's model (a spec or SDK bug, not yours)."""
+
+    response: httpx.Response
+
+    def __init__(self, response: httpx.Response, message: str) -> None:
+        super().__init__(redact_text(message), request=_request_of(response))
+        self.response = response
+        self.status_code = response.status_code
 
 
 class PaginationError(WiseError):

@@ -1,0 +1,172 @@
+"""The one httpx auth flow every operation goes through.
+
+``WiseAuth.async_auth_flow`` is a generator (like httpx's ``DigestAuth``): it prepares the request
+(operation lookup, twcard host, correlation id, idempotency key), attaches the credential the
+operation's ``security`` asks for, then reacts to Wise's answer:
+
+* 401 ``invalid_token``/``unauthorized`` with a refreshable token → refresh once (single-flight), replay once;
+* 403 with ``x-2fa-approval`` → the SCA handler approves the one-time token → replay the identical
+  request once; a second 403 is returned as is and becomes ``ScaRejectedError``. Never a loop.
+
+Intermediate responses end up in ``response.history``, as with any httpx auth flow.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import AsyncGenerator, Generator
+
+import httpx
+
+from ._environment import Environment
+from ._idempotency import apply_idempotency
+from ._operations import OperationSpec, OperationTable
+from ._redaction import get_logger
+from ._sca import APPROVAL_HEADER, ScaContext, ScaHandler, SendRaw
+from ._tokens import TokenProvider
+
+CORRELATION_HEADER = "X-External-Correlation-Id"
+REFRESHABLE_401_ERRORS = {"invalid_token", "unauthorized"}
+SCA_ATTEMPTED = "wise_sca_attempted"
+logger = get_logger("auth")
+
+
+class MissingCredentialsError(RuntimeError):
+    """The operation needs a credential this client was not given (e.g. client id/secret)."""
+
+
+class Credentials:
+    """Which credential each operation gets, from its ``security`` requirements."""
+
+    def __init__(
+        self,
+        *,
+        user: TokenProvider | None,
+        client_credentials: TokenProvider | None,
+        client_id: str | None,
+        client_secret: str | None,
+    ) -> None:
+        self.user = user
+        self.client_credentials = client_credentials
+        self._basic = (
+            "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
+            if client_id and client_secret
+            else None
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Credentials(user={self.user!r}, client_credentials={self.client_credentials!r}, "
+            f"basic={'***' if self._basic else None})"
+        )
+
+    @property
+    def basic(self) -> str:
+        if self._basic is None:
+            raise MissingCredentialsError("this operation needs client_id and client_secret (HTTP Basic)")
+        return self._basic
+
+    def provider_for(self, op: OperationSpec | None) -> TokenProvider | None:
+        if op is None:
+            return self.user or self.client_credentials
+        if op.client_credentials_only:
+            provider = self.client_credentials or self.user
+        elif not op.security:  # the spec says: no authentication at all
+            return None
+        elif op.allows_anonymous:
+            provider = self.client_credentials or self.user
+            return provider
+        else:
+            provider = self.user or self.client_credentials
+        if provider is None:
+            raise MissingCredentialsError(
+                f"{op.operation_id} needs one of {sorted(op.token_kinds)}; the client has no token for it"
+            )
+        return provider
+
+
+def _refreshable_401(response: httpx.Response) -> bool:
+    if response.status_code != 401:
+        return False
+    try:
+        body = json.loads(response.content or b"{}")
+    except ValueError:
+        return True
+    error = body.get("error") if isinstance(body, dict) else None
+    return error is None or error in REFRESHABLE_401_ERRORS
+
+
+class WiseAuth(httpx.Auth):
+    """Auth, SCA and request preparation for every request of a ``WiseClient``."""
+
+    requires_request_body = True  # idempotency keys may be written into JSON bodies; SCA replays them
+    requires_response_body = True  # 401/403 bodies decide what happens next
+
+    def __init__(
+        self,
+        *,
+        credentials: Credentials,
+        operations: OperationTable,
+        environment: Environment,
+        sca_handler: ScaHandler,
+        send_raw: SendRaw,
+        optional_idempotency_headers: bool = True,
+    ) -> None:
+        self._credentials = credentials
+        self._operations = operations
+        self._environment = environment
+        self._base_path = httpx.URL(environment.base_url).path.rstrip("/")
+        self._sca = sca_handler
+        self._send_raw = send_raw
+        self._optional_idempotency = optional_idempotency_headers
+
+    def operation_for(self, request: httpx.Request) -> OperationSpec | None:
+        path = request.url.path
+        if self._base_path and path.startswith(self._base_path):
+            path = path[len(self._base_path) :] or "/"
+        return self._operations.match(request.method, path)
+
+    def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        raise RuntimeError("wise-async is async-only: use httpx.AsyncClient")
+        yield request  # pragma: no cover
+
+    def _prepare(self, request: httpx.Request, op: OperationSpec | None) -> httpx.Request:
+        if op is not None and op.twcard:
+            request.url = self._environment.twcard_url(request.url)
+        if CORRELATION_HEADER not in request.headers:
+            request.headers[CORRELATION_HEADER] = str(uuid.uuid4())
+        return apply_idempotency(request, op, optional_headers=self._optional_idempotency)
+
+    async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        op = self.operation_for(request)
+        request = self._prepare(request, op)
+        provider: TokenProvider | None = None
+        token = ""
+        if op is not None and op.uses_basic_auth:
+            request.headers["Authorization"] = self._credentials.basic
+        elif "Authorization" not in request.headers:
+            provider = self._credentials.provider_for(op)
+            if provider is not None:
+                token = await provider.get_token()
+                request.headers["Authorization"] = f"Bearer {token}"
+
+        response = yield request
+
+        if provider is not None and _refreshable_401(response) and await provider.invalidate(token):
+            logger.info(
+                "401 from Wise: token refreshed, replaying %s %s once", request.method, request.url.path
+            )
+            token = await provider.get_token()
+            request.headers["Authorization"] = f"Bearer {token}"
+            response = yield request
+
+        one_time_token = response.headers.get(APPROVAL_HEADER)
+        if response.status_code == 403 and one_time_token and APPROVAL_HEADER not in request.headers:
+            context = ScaContext(one_time_token, request, response, op, self._send_raw)
+            approval = await self._sca.approve(context)
+            request.headers.update(approval)
+            request.extensions[SCA_ATTEMPTED] = True
+            logger.info("SCA approved, replaying %s %s once", request.method, request.url.path)
+            yield request

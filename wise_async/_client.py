@@ -1,0 +1,228 @@
+"""``WiseClient``: configuration, the httpx stack, and the generated typed namespaces.
+
+The stack, built once::
+
+    httpx.AsyncClient(auth=WiseAuth(...), transport=RetryingTransport(real or fake transport))
+
+so every one of the generated operations — through ``wise.<namespace>.<method>()`` or by calling a
+``wise_api`` function with ``wise.low_level_client`` — gets the same auth, SCA, retries, idempotency
+keys and correlation ids.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any
+
+import httpx
+from wise_api.client import AuthenticatedClient
+from wise_api.facade import GeneratedNamespaces
+
+from ._auth import Credentials, WiseAuth
+from ._environment import Environment, EnvironmentName, resolve_environment
+from ._exceptions import APIConnectionError, APITimeoutError, make_status_error
+from ._operations import OperationTable, default_table
+from ._retry import RetryPolicy
+from ._sca import RaiseScaRequired, ScaHandler
+from ._tokens import (
+    ClientCredentials,
+    Clock,
+    OAuthTokens,
+    PersonalToken,
+    TokenProvider,
+    TokenRefreshHook,
+    UserTokens,
+)
+from ._transport import RetryingTransport
+
+DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+USER_AGENT = "wise-async/0.1.0"
+
+
+class WiseClient(GeneratedNamespaces):
+    """Async client for the Wise Platform API; use as ``async with WiseClient(...) as wise:``.
+
+    Credentials (any combination):
+      * ``personal_token`` — a personal API token;
+      * ``access_token`` + ``refresh_token`` (+ ``expires_at``, ``on_token_refresh``) — an OAuth user
+        token, refreshed before expiry and after a 401;
+      * ``client_id`` + ``client_secret`` — Basic auth for ``/oauth/token`` and client-credentials
+        tokens, used automatically for operations that accept only those.
+    """
+
+    def __init__(
+        self,
+        *,
+        personal_token: str | None = None,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
+        expires_at: float | None = None,
+        on_token_refresh: TokenRefreshHook | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        token_provider: TokenProvider | None = None,
+        environment: EnvironmentName | Environment = "sandbox",
+        base_url: str | None = None,
+        twcard_base_url: str | None = None,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        retry_policy: RetryPolicy | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        sca_handler: ScaHandler | None = None,
+        optional_idempotency_headers: bool = True,
+        clock: Clock = time.time,
+        operations: OperationTable | None = None,
+    ) -> None:
+        self.environment = resolve_environment(environment, base_url, twcard_base_url)
+        self._clock = clock
+        self._client_id = client_id
+        self._client_secret = client_secret
+        user = token_provider
+        if user is None and personal_token is not None:
+            user = PersonalToken(personal_token)
+        if user is None and access_token is not None:
+            if refresh_token is None:
+                user = PersonalToken(access_token)  # a bare access token cannot be refreshed
+            else:
+                user = UserTokens(
+                    access_token,
+                    refresh_token,
+                    expires_at=expires_at,
+                    on_token_refresh=on_token_refresh,
+                    clock=clock,
+                )
+        client_credentials = ClientCredentials(clock=clock) if client_id and client_secret else None
+        for provider in (user, client_credentials):
+            if isinstance(provider, (UserTokens, ClientCredentials)):
+                provider.bind(self._request_token)
+        self._credentials = Credentials(
+            user=user, client_credentials=client_credentials, client_id=client_id, client_secret=client_secret
+        )
+        self.sca_handler: ScaHandler = sca_handler or RaiseScaRequired()
+        self._auth = WiseAuth(
+            credentials=self._credentials,
+            operations=operations or default_table(),
+            environment=self.environment,
+            sca_handler=self.sca_handler,
+            send_raw=self._send_raw,
+            optional_idempotency_headers=optional_idempotency_headers,
+        )
+        policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        if http_client is not None:
+            # Reuse the caller's pool, proxies and limits; add our retrying layer around its transport.
+            http_client._transport = RetryingTransport(http_client._transport, policy=policy)
+            http_client.auth = self._auth
+            http_client.base_url = httpx.URL(self.environment.base_url)
+            self._http = http_client
+        else:
+            self._http = httpx.AsyncClient(
+                base_url=self.environment.base_url,
+                auth=self._auth,
+                transport=RetryingTransport(transport or httpx.AsyncHTTPTransport(), policy=policy),
+                timeout=timeout,
+                headers={"User-Agent": USER_AGENT},
+            )
+        self._low_level = AuthenticatedClient(base_url=self.environment.base_url, token="")
+        self._low_level.set_async_httpx_client(self._http)
+
+    def __repr__(self) -> str:
+        return f"WiseClient(environment={self.environment.name!r}, credentials={self._credentials!r})"
+
+    async def __aenter__(self) -> WiseClient:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The configured httpx client (auth flow + retrying transport), for raw requests."""
+        return self._http
+
+    @property
+    def low_level_client(self) -> AuthenticatedClient:
+        """Pass as ``client=`` to any ``wise_api`` function; it shares this client's httpx stack."""
+        return self._low_level
+
+    @property
+    def _generated_client(self) -> AuthenticatedClient:
+        return self._low_level
+
+    @property
+    def user_tokens(self) -> OAuthTokens | None:
+        """The current OAuth user token pair, if the client holds one (e.g. after a refresh)."""
+        provider = self._credentials.user
+        return provider.tokens if isinstance(provider, UserTokens) else None
+
+    async def _send_operation(self, request_kwargs: dict[str, Any], *, operation_id: str) -> httpx.Response:
+        try:
+            return await self._http.request(**request_kwargs)
+        except httpx.TimeoutException as exc:
+            raise APITimeoutError(f"{operation_id}: request timed out", request=exc.request) from exc
+        except httpx.TransportError as exc:
+            raise APIConnectionError(f"{operation_id}: {type(exc).__name__}", request=exc.request) from exc
+
+    async def _send_raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        json: Any = None,
+        content: bytes | None = None,
+    ) -> httpx.Response:
+        return await self._http.request(method, path, headers=headers, json=json, content=content)
+
+    async def _request_token(self, form: Mapping[str, str]) -> OAuthTokens:
+        """POST /oauth/token with HTTP Basic client credentials (form body, as Wise requires)."""
+        if not (self._client_id and self._client_secret):
+            raise ValueError("client_id and client_secret are needed to obtain or refresh OAuth tokens")
+        response = await self._http.post(
+            "/oauth/token", data=dict(form), auth=httpx.BasicAuth(self._client_id, self._client_secret)
+        )
+        if response.is_error:
+            raise make_status_error(response)
+        return OAuthTokens.from_response(response.json(), now=self._clock())
+
+    async def exchange_authorization_code(
+        self, code: str, redirect_uri: str, *, use: bool = True
+    ) -> OAuthTokens:
+        """Trade the code from Wise's authorization page for a user token pair (and use it, by default)."""
+        tokens = await self._request_token(
+            {
+                "grant_type": "authorization_code",
+                "client_id": self._client_id or "",
+                "code": code,
+                "redirect_uri": redirect_uri,
+            }
+        )
+        return self._adopt(tokens, use)
+
+    async def exchange_registration_code(
+        self, email: str, registration_code: str, *, use: bool = True
+    ) -> OAuthTokens:
+        """Trade a partner registration code for a user token pair (and use it, by default)."""
+        tokens = await self._request_token(
+            {
+                "grant_type": "registration_code",
+                "client_id": self._client_id or "",
+                "email": email,
+                "registration_code": registration_code,
+            }
+        )
+        return self._adopt(tokens, use)
+
+    def _adopt(self, tokens: OAuthTokens, use: bool) -> OAuthTokens:
+        if use:
+            provider = UserTokens.from_tokens(tokens, clock=self._clock)
+            provider.bind(self._request_token)
+            self._credentials.user = provider
+        return tokens

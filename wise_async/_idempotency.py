@@ -1,0 +1,85 @@
+"""Idempotency keys: minted once per logical call, before any retry, and reused on every attempt.
+
+Wise has two mechanisms, both described by the operation table: the ``X-idempotence-uuid`` header
+(required on some operations, optional on others) and body properties with the same meaning
+(``customerTransactionId``, ``originalTransferId``). Either way, a request that carries a key may be
+retried safely; one that does not is never sent twice.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import httpx
+
+from ._operations import OperationSpec
+
+IDEMPOTENCY_HEADER = "X-idempotence-uuid"
+EXTENSION_KEY = "wise_idempotency_key"
+
+
+def new_idempotency_uuid() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def idempotency_key_of(request: httpx.Request) -> str | None:
+    """The key this request carries (set by :func:`apply_idempotency`, or by the caller's header)."""
+    key = request.extensions.get(EXTENSION_KEY)
+    if isinstance(key, str):
+        return key
+    header: str | None = request.headers.get(IDEMPOTENCY_HEADER)
+    return header
+
+
+def _with_json_body(request: httpx.Request, body: object) -> httpx.Request:
+    headers = httpx.Headers(request.headers)
+    content = json.dumps(body, separators=(",", ":")).encode()
+    headers.pop("content-length", None)
+    return httpx.Request(
+        request.method,
+        request.url,
+        headers=headers,
+        content=content,
+        extensions=dict(request.extensions),
+    )
+
+
+def apply_idempotency(
+    request: httpx.Request, op: OperationSpec | None, *, optional_headers: bool = True
+) -> httpx.Request:
+    """Return the request with its idempotency key in place (a new request if the body changed).
+
+    Keys the caller already set are kept: an app that stores its own key and retries later gets the
+    same transfer back instead of a second one.
+    """
+    if op is None:
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key:
+            request.extensions[EXTENSION_KEY] = key
+        return request
+    if op.idempotency_header is not None:
+        key = request.headers.get(IDEMPOTENCY_HEADER)
+        if key is None and (op.idempotency_header == "required" or optional_headers):
+            key = str(new_idempotency_uuid())
+            request.headers[IDEMPOTENCY_HEADER] = key
+        if key is not None:
+            request.extensions[EXTENSION_KEY] = key
+        return request
+    body_key = op.idempotency_body_key
+    if body_key is None or "json" not in request.headers.get("content-type", ""):
+        return request
+    try:
+        body = json.loads(request.content or b"null")
+    except ValueError:
+        return request
+    if not isinstance(body, dict):
+        return request
+    existing = body.get(body_key)
+    if existing:
+        request.extensions[EXTENSION_KEY] = str(existing)
+        return request
+    body[body_key] = str(new_idempotency_uuid())
+    rebuilt = _with_json_body(request, body)
+    rebuilt.extensions[EXTENSION_KEY] = body[body_key]
+    return rebuilt

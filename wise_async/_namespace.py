@@ -1,0 +1,121 @@
+"""The base of the generated facade: one place that turns a generated call into a typed result.
+
+Each generated facade method hands its endpoint module and arguments to ``Namespace._call``: build the
+request with the module's ``_get_kwargs``, send it through the client's httpx stack (where auth, SCA,
+retries and idempotency live), raise a typed error on non-2xx, and parse with ``_parse_response``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import ModuleType
+from typing import Any, Generic, Protocol, TypeVar
+from uuid import UUID
+
+import attrs
+import httpx
+
+from ._exceptions import APIResponseValidationError, ScaRejectedError, ScaRequiredError, make_status_error
+from ._idempotency import idempotency_key_of, new_idempotency_uuid
+
+T = TypeVar("T")
+
+
+class NamespaceHost(Protocol):
+    """What a namespace needs from ``WiseClient``."""
+
+    async def _send_operation(
+        self, request_kwargs: dict[str, Any], *, operation_id: str
+    ) -> httpx.Response: ...
+
+    @property
+    def _generated_client(self) -> Any: ...
+
+
+@attrs.frozen
+class WiseResponse(Generic[T]):
+    """A successful call with everything an app may want to store or log."""
+
+    parsed: T
+    status_code: int
+    headers: httpx.Headers = attrs.field(repr=False)
+    content: bytes = attrs.field(repr=False)
+    idempotency_key: str | None
+    correlation_id: str | None
+    trace_id: str | None
+    http_response: httpx.Response = attrs.field(repr=False)
+
+
+class Namespace:
+    """Base class of every generated namespace (``wise.transfers``, ``wise.quotes``...)."""
+
+    def __init__(self, client: NamespaceHost) -> None:
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    @staticmethod
+    def _idempotency_uuid(value: UUID | None) -> UUID:
+        return value if value is not None else new_idempotency_uuid()
+
+    async def _call_raw(
+        self, op: ModuleType, operation_id: str, *, binary: bool, **kwargs: Any
+    ) -> WiseResponse[Any]:
+        request_kwargs: dict[str, Any] = op._get_kwargs(**kwargs)
+        try:
+            response = await self._client._send_operation(request_kwargs, operation_id=operation_id)
+        except ScaRequiredError as exc:
+            if exc.request is not None and not isinstance(exc, ScaRejectedError):
+                exc._resume = self._resumer(op, operation_id, binary, exc.request)
+            raise
+        return self._result(op, operation_id, binary, response)
+
+    async def _call(self, op: ModuleType, operation_id: str, *, binary: bool, **kwargs: Any) -> Any:
+        return (await self._call_raw(op, operation_id, binary=binary, **kwargs)).parsed
+
+    def _result(
+        self, op: ModuleType, operation_id: str, binary: bool, response: httpx.Response
+    ) -> WiseResponse[Any]:
+        if response.is_error:
+            raise make_status_error(response)
+        if binary:
+            parsed: Any = response.content
+        else:
+            try:
+                parsed = op._parse_response(client=self._client._generated_client, response=response)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise APIResponseValidationError(
+                    response,
+                    f"{operation_id}: response does not match the spec ({type(exc).__name__}: {exc})",
+                ) from exc
+        request = response.request
+        return WiseResponse(
+            parsed=parsed,
+            status_code=response.status_code,
+            headers=response.headers,
+            content=response.content,
+            idempotency_key=idempotency_key_of(request),
+            correlation_id=request.headers.get("X-External-Correlation-Id"),
+            trace_id=response.headers.get("x-trace-id"),
+            http_response=response,
+        )
+
+    def _resumer(self, op: ModuleType, operation_id: str, binary: bool, original: httpx.Request) -> Any:
+        """Replay ``original`` byte for byte (same body, idempotency key, correlation id) once approved."""
+
+        async def resume(approval: Mapping[str, str]) -> Any:
+            headers = httpx.Headers(original.headers)
+            headers.pop("Authorization", None)  # the auth flow attaches a current token
+            headers.update(approval)
+            replay = {
+                "method": original.method,
+                "url": original.url,
+                "headers": headers,
+                "content": original.content,
+                "extensions": {k: v for k, v in original.extensions.items() if k.startswith("wise_")},
+            }
+            response = await self._client._send_operation(replay, operation_id=operation_id)
+            return self._result(op, operation_id, binary, response).parsed
+
+        return resume
