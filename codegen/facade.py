@@ -88,7 +88,9 @@ def _security(op: dict[str, Any], spec: dict[str, Any]) -> tuple[tuple[str, ...]
     return tuple(tuple(sorted(req)) for req in requirements)
 
 
-def _operations_by_python_name(spec: dict[str, Any], prefix: str) -> dict[str, tuple[str, str, dict[str, Any]]]:
+def _operations_by_python_name(
+    spec: dict[str, Any], prefix: str
+) -> dict[str, tuple[str, str, dict[str, Any]]]:
     """Spec operations keyed the way the generator names endpoints (``PythonIdentifier(operationId)``)."""
     found: dict[str, tuple[str, str, dict[str, Any]]] = {}
     for path, item in spec["paths"].items():
@@ -140,7 +142,9 @@ def collect_operations(data: GeneratorData, spec: dict[str, Any], field_prefix: 
             path, method, raw = raw_by_name[str(endpoint.name)]
             spec_tag = (raw.get("tags") or [str(tag)])[0]
             params = _parameters(raw, spec["paths"][path], spec)
-            header = next((p for p in params if p["in"] == "header" and p["name"].lower() == IDEMPOTENCY_HEADER), None)
+            header = next(
+                (p for p in params if p["in"] == "header" and p["name"].lower() == IDEMPOTENCY_HEADER), None
+            )
             body_keys = _body_properties(raw, spec)
             success = [r.prop for r in endpoint.responses.patterns if r.status_code.range[0] // 100 == 2]
             operations.append(
@@ -155,7 +159,9 @@ def collect_operations(data: GeneratorData, spec: dict[str, Any], field_prefix: 
                     security=_security(raw, spec),
                     deprecated=bool(raw.get("deprecated", False)),
                     servers=tuple(s["url"] for s in raw.get("servers", [])),
-                    idempotency_header=None if header is None else ("required" if header.get("required") else "optional"),
+                    idempotency_header=None
+                    if header is None
+                    else ("required" if header.get("required") else "optional"),
                     idempotency_body_key=next((k for k in IDEMPOTENCY_BODY_KEYS if k in body_keys), None),
                     request_content_types=tuple(raw.get("requestBody", {}).get("content", {})),
                     success_types=_type_names(success),
@@ -205,8 +211,12 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation]) ->
                 if name.replace("_", "") == IDEMPOTENCY_HEADER.replace("-", ""):
                     header_param = name
                     args[i] = f"{name}: UUID | None = None,"
-            kwargs = [f"{header_param}=self._idempotency_uuid({header_param})," if k.startswith(f"{header_param}=")
-                      else k for k in kwargs]
+            kwargs = [
+                f"{header_param}=self._idempotency_uuid({header_param}),"
+                if k.startswith(f"{header_param}=")
+                else k
+                for k in kwargs
+            ]
         for imp in sorted(op.endpoint.relative_imports):
             match = _MODEL_IMPORT.match(imp)
             if match:
@@ -232,7 +242,9 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation]) ->
         del positional
         call = ", ".join(k.rstrip(",") for k in kwargs)
         summary_text = op.endpoint.summary.get_untrusted_value() if op.endpoint.summary else ""
-        summary = (summary_text or op.operation_id).strip().splitlines()[0].replace("\\", "/").replace('"', "'")
+        summary = (
+            (summary_text or op.operation_id).strip().splitlines()[0].replace("\\", "/").replace('"', "'")
+        )
         methods.append(
             {
                 "name": op.method_name,
@@ -265,7 +277,9 @@ def write(project: Project, operations: list[Operation], package_dir: Path) -> N
     for op in operations:
         by_namespace.setdefault(op.namespace, []).append(op)
     for namespace, ops in sorted(by_namespace.items()):
-        (facade_dir / f"{namespace}.py").write_text(_render_namespace(project, namespace, ops), encoding="utf-8")
+        (facade_dir / f"{namespace}.py").write_text(
+            _render_namespace(project, namespace, ops), encoding="utf-8"
+        )
     namespaces = [{"name": ns, "class_name": _class_name(ns)} for ns in sorted(by_namespace)]
     init = project.env.get_template("facade_init.py.jinja").render(namespaces=namespaces)
     (facade_dir / "__init__.py").write_text(init, encoding="utf-8")

@@ -72,7 +72,10 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
         staging = Path(tmp) / "wise_api"
         config = load_config(config_file, normalized_path or spec_path, staging)
         data = parse(spec, config)
-        errors = [*data.errors, *(e for c in data.endpoint_collections_by_tag.values() for e in c.parse_errors)]
+        errors = [
+            *data.errors,
+            *(e for c in data.endpoint_collections_by_tag.values() for e in c.parse_errors),
+        ]
         hooks, config.post_hooks = config.post_hooks, []
         project = Project(openapi=data, config=config, custom_template_path=TEMPLATES)
         errors += list(project.build())
@@ -87,15 +90,19 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
             shutil.rmtree(failed, ignore_errors=True)
             out_dir.mkdir(parents=True, exist_ok=True)
             shutil.copytree(staging, failed)
-            raise GenerationError(f"openapi-python-client reported {len(errors)} problem(s):\n{describe(errors)}")
+            raise GenerationError(
+                f"openapi-python-client reported {len(errors)} problem(s):\n{describe(errors)}"
+            )
         shutil.rmtree(out_dir / "wise_api.failed", ignore_errors=True)
-        compileall.compile_dir(str(staging), quiet=1, workers=1)
         out_dir.mkdir(parents=True, exist_ok=True)
         if package.exists():
             shutil.rmtree(package)
         shutil.move(str(staging), str(package))
-    print(f"generate: {len(operations)} operations, {len(data.models)} models + {len(data.enums)} enums "
-          f"in {time.monotonic() - started:.1f}s → {package.relative_to(ROOT) if package.is_relative_to(ROOT) else package}")
+    # byte-compile in place (PYTHONDONTWRITEBYTECODE may be set): cold imports then read .pyc, as installed
+    compileall.compile_dir(str(package), quiet=1, workers=1)
+    elapsed = time.monotonic() - started
+    print(f"generate: {len(operations)} operations, {len(data.models)} models + {len(data.enums)} enums")
+    print(f"generate: {elapsed:.1f}s → {package}")
     return package
 
 
