@@ -26,9 +26,17 @@ def generate(session: nox.Session) -> None:
 
 @nox.session(python=PYTHONS)
 def tests(session: nox.Session) -> None:
-    """The whole pytest suite (needs `generate` first, and `npm ci` for the Prism contract tests)."""
-    _install(session)
-    session.run("python", "-m", "pytest", *session.posargs)
+    """The pytest suite on each Python (needs `generate` first, and `npm ci` for the Prism contract tests).
+
+    The code generator itself needs Python 3.11+, so on 3.10 its tests are left out: what 3.10 users run
+    is the generated client and wise_async, which are tested there in full.
+    """
+    if session.python == "3.10":
+        session.install("-e", ".[test]")
+        session.run("python", "-m", "pytest", "--ignore=tests/codegen", *session.posargs)
+    else:
+        _install(session)
+        session.run("python", "-m", "pytest", *session.posargs)
 
 
 @nox.session

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -107,6 +108,8 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
 
 
 def main(argv: list[str] | None = None) -> int:
+    # the formatter hooks run `ruff` from this interpreter's environment, with or without `make`
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--spec", type=Path, default=ROOT / "openapi" / "index.yaml")
     parser.add_argument("--out", type=Path, default=ROOT / "generated")

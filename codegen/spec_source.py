@@ -38,7 +38,8 @@ def read_source(source: str) -> bytes:
     return Path(source).expanduser().read_bytes()
 
 
-def read_lock(path: Path = LOCK) -> dict[str, str]:
+def read_lock(path: Path | None = None) -> dict[str, str]:
+    path = LOCK if path is None else path  # looked up at call time, not bound at import
     facts: dict[str, str] = {}
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -48,9 +49,11 @@ def read_lock(path: Path = LOCK) -> dict[str, str]:
     return facts
 
 
-def write_lock(digest: str, size: int, path: Path = LOCK) -> None:
+def write_lock(digest: str, size: int, path: Path | None = None) -> None:
+    path = LOCK if path is None else path
     path.write_text(
-        "# Digest of the Wise OpenAPI bundle that openapi/surface.lock was generated from (make regenerate).\n"
+        "# Digest of the Wise OpenAPI bundle that openapi/surface.lock was generated from"
+        " (make regenerate).\n"
         f"sha256 {digest}\nbytes {size}\n",
         encoding="utf-8",
     )

@@ -1,0 +1,1 @@
+"""Benchmarks of the generated package and the pipeline (``make bench`` → ``bench/results.json``)."""

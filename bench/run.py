@@ -1,0 +1,295 @@
+"""``make bench``: import-time and generation benchmarks → ``bench/results.json``.
+
+Each benchmark is a function registered with ``@benchmark(name, measure=..., target=...)`` that returns
+its figures as a dict; the runner adds ``target`` and ``ok`` (``figures[measure] <= target``) and writes
+one JSON object, ``{"machine": {...}, "benchmarks": {name: {...}}}``, pretty-printed with sorted keys
+so the committed file diffs cleanly. To add a benchmark, write one more registered function.
+
+Import figures are medians over fresh interpreters (``python -c``), timed inside the child with
+``time.perf_counter`` around the import statement alone, through the real import machinery (byte code
+as installed; a module compiled from source during the run is counted in ``compiled_from_source``).
+
+Run: ``python -m bench.run [--runs N] [--only NAME ...] [--check]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "results.json"
+ENDPOINT_MODULE = "wise_api.api.transfer.transfer_create"
+MIN_RUNS = 5
+DEFAULT_RUNS = 9
+
+Figures = dict[str, Any]
+
+
+@dataclass
+class Context:
+    """What a benchmark may use: the number of runs and the figures of benchmarks that ran before it."""
+
+    runs: int
+    results: dict[str, Figures] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    name: str
+    run: Callable[[Context], Figures]
+    measure: str  # the figure shown in the table and compared with the target
+    target: float | None  # upper bound for figures[measure]; None: recorded, not judged
+    description: str
+
+
+REGISTRY: list[Benchmark] = []
+
+
+def benchmark(
+    name: str, *, measure: str, target: float | None = None
+) -> Callable[[Callable[[Context], Figures]], Callable[[Context], Figures]]:
+    def register(fn: Callable[[Context], Figures]) -> Callable[[Context], Figures]:
+        description = (fn.__doc__ or name).strip().splitlines()[0]
+        REGISTRY.append(Benchmark(name, fn, measure, target, description))
+        return fn
+
+    return register
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+_IMPORT_CHILD = """
+import sys, time
+before = set(sys.modules)
+started = time.perf_counter()
+import {module}
+elapsed = time.perf_counter() - started
+import json, os
+new = sorted(set(sys.modules) - before)
+def compiled_from_source(name):
+    spec = getattr(sys.modules[name], "__spec__", None)
+    cached = getattr(spec, "cached", None)
+    return bool(getattr(spec, "has_location", False)) and str(spec.origin).endswith(".py") and not (
+        cached and os.path.exists(cached))
+print(json.dumps({{
+    "seconds": elapsed,
+    "modules": len(new),
+    "wise_api_modules": sum(1 for m in new if m == "wise_api" or m.startswith("wise_api.")),
+    "models": sum(1 for m in new if m.startswith("wise_api.models.")),
+    "compiled_from_source": sum(1 for m in new if compiled_from_source(m)),
+}}))
+"""
+
+
+def child_env() -> dict[str, str]:
+    """The caller's environment with this interpreter's scripts (ruff) first on PATH."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([sysconfig.get_path("scripts"), env.get("PATH", "")])
+    return env
+
+
+def import_once(module: str, cwd: Path) -> Figures:
+    """One fresh interpreter importing ``module``; cwd is neutral so nothing local shadows a package."""
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORT_CHILD.format(module=module)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=child_env(),
+        timeout=120,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"import {module} failed:\n{done.stderr.strip()}")
+    result: Figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _summary(module: str, samples: list[Figures]) -> Figures:
+    seconds = [s["seconds"] for s in samples]
+    last = samples[-1]
+    return {
+        "module": module,
+        "runs": len(samples),
+        "median_ms": round(statistics.median(seconds) * 1000, 2),
+        "min_ms": round(min(seconds) * 1000, 2),
+        "max_ms": round(max(seconds) * 1000, 2),
+        "modules_imported": last["modules"],
+        "wise_api_modules_imported": last["wise_api_modules"],
+        "models_imported": last["models"],
+        "compiled_from_source": max(s["compiled_from_source"] for s in samples),
+    }
+
+
+def cold_imports(modules: list[str], runs: int) -> list[Figures]:
+    """Median over ``runs`` fresh interpreters per module, after one discarded warm-up each.
+
+    The modules are imported in turn within each round, so a load change on the machine during the
+    benchmark affects all of them alike and their ratio stays meaningful.
+    """
+    samples: dict[str, list[Figures]] = {m: [] for m in modules}
+    with tempfile.TemporaryDirectory() as tmp:
+        for module in modules:
+            import_once(module, Path(tmp))
+        for _ in range(runs):
+            for module in modules:
+                samples[module].append(import_once(module, Path(tmp)))
+    return [_summary(m, samples[m]) for m in modules]
+
+
+def compared_with_httpx(module: str, runs: int) -> Figures:
+    """``module`` timed in alternation with ``import httpx``; ratio of the two medians."""
+    figures, httpx = cold_imports([module, "httpx"], runs)
+    figures["httpx_median_ms"] = httpx["median_ms"]
+    figures["ratio_to_httpx"] = round(figures["median_ms"] / httpx["median_ms"], 3)
+    return figures
+
+
+# --- benchmarks ----------------------------------------------------------------------------------
+
+
+@benchmark("import_httpx", measure="median_ms")
+def import_httpx(context: Context) -> Figures:
+    """Cold `import httpx`: the baseline every wise_api import is compared with."""
+    return cold_imports(["httpx"], context.runs)[0]
+
+
+@benchmark("import_wise_api", measure="ratio_to_httpx")
+def import_wise_api(context: Context) -> Figures:
+    """Cold `import wise_api`: the package itself, no endpoint and no model."""
+    return compared_with_httpx("wise_api", context.runs)
+
+
+@benchmark("import_endpoint", measure="ratio_to_httpx", target=1.3)
+def import_endpoint(context: Context) -> Figures:
+    """Cold import of one endpoint module: only the models it needs load."""
+    return compared_with_httpx(ENDPOINT_MODULE, context.runs)
+
+
+def spec_for_generation() -> Path:
+    """The spec `make generate` uses: openapi/index.yaml, else the shared copy it is fetched from."""
+    from codegen import spec_source
+
+    for candidate in (spec_source.TARGET, spec_source.SHARED_COPY):
+        if candidate.is_file():
+            return candidate
+    raise RuntimeError("no spec: run `make spec` first")
+
+
+@benchmark("generate_clean", measure="seconds", target=30.0)
+def generate_clean(context: Context) -> Figures:
+    """Clean-tree generation: `python -m codegen.generate` into an empty directory, wall clock."""
+    spec = spec_for_generation()
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "generated"
+        command = [sys.executable, "-m", "codegen.generate", "--spec", str(spec), "--out", str(out)]
+        command += ["--normalized", str(Path(tmp) / "index.normalized.json")]
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=ROOT, env=child_env(), capture_output=True, text=True, check=False)
+        seconds = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"generation failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        files = sum(1 for p in (out / "wise_api").rglob("*.py") if "__pycache__" not in p.parts)
+    found = re.search(r"(\d+) operations, (\d+) models \+ (\d+) enums", done.stdout)
+    operations, models, enums = (int(g) for g in found.groups()) if found else (None, None, None)
+    return {
+        "spec": spec.relative_to(ROOT).as_posix() if spec.is_relative_to(ROOT) else str(spec),
+        "seconds": round(seconds, 2),
+        "operations": operations,
+        "models": models,
+        "enums": enums,
+        "python_files": files,
+    }
+
+
+# --- running -------------------------------------------------------------------------------------
+
+
+def machine() -> Figures:
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "cpu_count": os.cpu_count(),
+        "platform": platform.system(),
+        "arch": platform.machine(),
+    }
+
+
+def run_benchmarks(selected: list[Benchmark], runs: int) -> dict[str, Figures]:
+    context = Context(runs=runs)
+    for bench in REGISTRY:
+        if bench not in selected:
+            continue
+        try:
+            figures = bench.run(context)
+        except Exception as exc:  # one broken benchmark must not hide the others
+            figures = {"error": f"{type(exc).__name__}: {exc}"}
+        value = figures.get(bench.measure)
+        figures["description"] = bench.description
+        figures["measure"] = bench.measure
+        figures["target"] = bench.target
+        figures["ok"] = "error" not in figures and (
+            bench.target is None or (isinstance(value, (int, float)) and value <= bench.target)
+        )
+        context.results[bench.name] = figures
+    return context.results
+
+
+def table(results: dict[str, Figures]) -> str:
+    rows = [("benchmark", "figure", "value", "target", "ok")]
+    for name, figures in results.items():
+        measure = figures["measure"]
+        value = figures.get("error", figures.get(measure))
+        target = "-" if figures["target"] is None else f"<= {figures['target']}"
+        rows.append((name, measure, str(value), target, "yes" if figures["ok"] else "NO"))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--runs", type=int, default=DEFAULT_RUNS, help=f"fresh interpreters per figure (≥{MIN_RUNS})"
+    )
+    parser.add_argument("--only", action="append", choices=[b.name for b in REGISTRY], help="run only these")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    if args.runs < MIN_RUNS:
+        parser.error(f"--runs must be at least {MIN_RUNS}")
+
+    selected = [b for b in REGISTRY if not args.only or b.name in args.only]
+    results = run_benchmarks(selected, args.runs)
+
+    previous: Figures = {}
+    if args.only and args.output.exists():  # a partial run updates its entries, keeps the others
+        previous = json.loads(args.output.read_text(encoding="utf-8")).get("benchmarks", {})
+    document = {"machine": machine(), "benchmarks": {**previous, **results}}
+    args.output.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+    print(table(results))
+    shown = args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output
+    print(f"bench: {len(results)} benchmark(s), {args.runs} runs each → {shown}")
+    return 1 if args.check and not all(f["ok"] for f in results.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

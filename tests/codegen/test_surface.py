@@ -1,0 +1,406 @@
+"""The API-surface lock (codegen/surface.py) and the spec source and its lock (codegen/spec_source.py).
+
+Fixture specs are the real bundle mutated inside the test: an operation dropped, one added, a field's
+type changed. Each is parsed the way ``make generate`` parses it (normalize → openapi-python-client's
+parser → facade.collect_operations → surface.build) without rendering files, and the changelog against
+the unmutated bundle must list exactly what was mutated.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from codegen import normalize as nz
+from codegen import spec_source, surface
+from codegen.generate import ROOT
+from codegen.normalize import Spec, class_name, iter_operations, schema_referrers
+
+SurfaceOf = Callable[[Spec], dict[str, str]]  # the surface_of fixture (conftest.py)
+COMMITTED_LOCK = ROOT / "openapi" / "surface.lock"
+OP_LINE = re.compile(
+    r"^(GET|PUT|POST|DELETE|PATCH|HEAD|OPTIONS) /\S* wise_api\.api\.\w+\.\w+\.asyncio facade=\w+\.\w+"
+    r" deprecated=(true|false) tokens=\S+ request=\S+ response=\S+$"
+)
+SUFFIX = "CopyForSurfaceTest"
+
+
+# --- choosing what to mutate ---------------------------------------------------------------------
+
+
+def renamed_schemas(spec: Spec) -> set[str]:
+    """Component schemas whose title normalize changes (their names depend on who references them)."""
+    after = copy.deepcopy(spec)
+    nz.normalize(after)
+    before_s, after_s = spec["components"]["schemas"], after["components"]["schemas"]
+    return {k for k in before_s if before_s[k].get("title") != after_s[k].get("title")}
+
+
+@pytest.fixture(scope="module")
+def isolated_operation(raw_bundle: Spec, base_surface: dict[str, str]) -> tuple[str, str, str]:
+    """An operation with no models of its own whose presence renames nothing: dropping or copying it
+    changes exactly its own ``op`` line. Returns (path, method, operationId)."""
+    referrers = schema_referrers(raw_bundle)
+    entangled = {r for key in renamed_schemas(raw_bundle) for r in referrers.get(key, [])}
+    for path, method, op in sorted(iter_operations(raw_bundle), key=lambda t: t[2]["operationId"]):
+        operation_id = op["operationId"]
+        prefix = class_name(operation_id)
+        own_models = [k for k in base_surface if k.split(" ", 1)[1].startswith(prefix) and k[:3] != "op "]
+        if operation_id[0].isalpha() and operation_id not in entangled and not own_models:
+            return path, method, operation_id
+    raise AssertionError("no operation without models of its own in the bundle")
+
+
+@pytest.fixture(scope="module")
+def retyped_field(raw_bundle: Spec, base_surface: dict[str, str]) -> tuple[str, str, str]:
+    """A plain string property of a component model that no other model inlines (allOf).
+
+    Returns (schema key, property name, model class name)."""
+    inlined = set()
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            for part in node.get("allOf", []):
+                if isinstance(part, dict) and "$ref" in part:
+                    inlined.add(part["$ref"].rsplit("/", 1)[-1])
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(raw_bundle)
+    renamed = renamed_schemas(raw_bundle)
+    for key, schema in sorted(raw_bundle["components"]["schemas"].items()):
+        model = class_name(schema.get("title") or key)
+        if key in inlined or key in renamed or f"model {model}" not in base_surface:
+            continue
+        for prop, prop_schema in sorted(schema.get("properties", {}).items()):
+            if prop_schema.get("type") == "string" and not {"format", "enum", "const"} & prop_schema.keys():
+                return key, prop, model
+    raise AssertionError("no component model with a plain string property")
+
+
+def drop_operation(spec: Spec, path: str, method: str) -> None:
+    del spec["paths"][path][method]
+    if not any(m in spec["paths"][path] for m in nz.HTTP_METHODS):
+        del spec["paths"][path]
+
+
+def copy_operation(spec: Spec, path: str, method: str) -> str:
+    item = spec["paths"][path]
+    new_op = copy.deepcopy(item[method])
+    new_op["operationId"] += SUFFIX
+    new_item: dict[str, Any] = {method: new_op}
+    if "parameters" in item:
+        new_item["parameters"] = copy.deepcopy(item["parameters"])
+    spec["paths"][f"{path}/copy-for-surface-test"] = new_item
+    return str(new_op["operationId"])
+
+
+# --- changelogs from mutated bundles -------------------------------------------------------------
+
+
+def test_dropping_an_operation_reports_it_removed(
+    bundle_copy: Spec,
+    base_surface: dict[str, str],
+    surface_of: SurfaceOf,
+    isolated_operation: tuple[str, str, str],
+) -> None:
+    path, method, operation_id = isolated_operation
+    drop_operation(bundle_copy, path, method)
+
+    assert surface.changelog(base_surface, surface_of(bundle_copy)) == [f"removed op {operation_id}"]
+
+
+def test_adding_an_operation_reports_it_added(
+    bundle_copy: Spec,
+    base_surface: dict[str, str],
+    surface_of: SurfaceOf,
+    isolated_operation: tuple[str, str, str],
+) -> None:
+    path, method, _ = isolated_operation
+    new_id = copy_operation(bundle_copy, path, method)
+
+    new = surface_of(bundle_copy)
+
+    assert surface.changelog(base_surface, new) == [f"added op {new_id}"]
+    line = new[f"op {new_id}"]
+    assert line.startswith(f"{method.upper()} {path}/copy-for-surface-test ")
+    assert OP_LINE.match(line), line
+
+
+def test_changing_a_field_type_reports_the_model_changed(
+    bundle_copy: Spec,
+    base_surface: dict[str, str],
+    surface_of: SurfaceOf,
+    retyped_field: tuple[str, str, str],
+) -> None:
+    key, prop, model = retyped_field
+    bundle_copy["components"]["schemas"][key]["properties"][prop]["type"] = "integer"
+
+    lines = surface.changelog(base_surface, surface_of(bundle_copy))
+
+    assert lines[0] == f"changed model {model}", lines
+    assert len(lines) == 3 and lines[1].startswith("    was: ") and lines[2].startswith("    now: ")
+    was, now = lines[1].split()[1:], lines[2].split()[1:]
+    assert len(was) == len(now), (was, now)
+    changed = [(a, b) for a, b in zip(was, now, strict=True) if a != b]
+    assert len(changed) == 1, changed
+    (old_field, new_field) = changed[0]
+    assert re.fullmatch(r"\w+:str(\|Unset)?", old_field), old_field
+    assert new_field == old_field.replace(":str", ":int", 1)
+
+
+@pytest.fixture(scope="module")
+def all_mutations(
+    raw_bundle: Spec,
+    surface_of: SurfaceOf,
+    isolated_operation: tuple[str, str, str],
+    retyped_field: tuple[str, str, str],
+) -> tuple[dict[str, str], list[str]]:
+    """All three mutations in one spec: its surface and the expected change headlines."""
+    spec = copy.deepcopy(raw_bundle)
+    path, method, operation_id = isolated_operation
+    new_id = copy_operation(spec, path, method)
+    drop_operation(spec, path, method)
+    key, prop, model = retyped_field
+    spec["components"]["schemas"][key]["properties"][prop]["type"] = "integer"
+    return surface_of(spec), [f"added op {new_id}", f"removed op {operation_id}", f"changed model {model}"]
+
+
+def test_all_mutations_together(
+    base_surface: dict[str, str], all_mutations: tuple[dict[str, str], list[str]]
+) -> None:
+    new, expected = all_mutations
+    lines = surface.changelog(base_surface, new)
+    assert [line for line in lines if not line.startswith("    ")] == expected
+
+
+# --- the lock file and its CLI -------------------------------------------------------------------
+
+
+def test_changelog_groups_and_sorts() -> None:
+    old = {"op b": "1", "op a": "1", "model M": "x:int", "enum E": "A|B"}
+    new = {"op a": "2", "op c": "1", "model M": "x:int", "model N": "-", "enum E": "A"}
+    assert surface.changelog(old, new) == [
+        "added model N",
+        "added op c",
+        "removed op b",
+        "changed enum E",
+        "    was: A|B",
+        "    now: A",
+        "changed op a",
+        "    was: 1",
+        "    now: 2",
+    ]
+    assert surface.changelog(new, new) == []
+
+
+def test_write_read_round_trip(tmp_path: Path) -> None:
+    entries = {"op z": "GET /z", "model A": "id:int name:str|Unset", "enum E": "X|Y"}
+    lock = tmp_path / "surface.lock"
+    surface.write(entries, lock)
+    text = lock.read_text(encoding="utf-8")
+    assert text.startswith(surface.HEADER)
+    assert text.splitlines()[1:] == ["enum E: X|Y", "model A: id:int name:str|Unset", "op z: GET /z"]
+    assert surface.read(lock) == entries
+    assert surface.read(tmp_path / "missing.lock") == {}
+
+
+def run_surface_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "codegen.surface", *args]
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_cli_prints_changelog_and_updates_only_when_asked(
+    tmp_path: Path, base_surface: dict[str, str], all_mutations: tuple[dict[str, str], list[str]]
+) -> None:
+    new_entries, expected = all_mutations
+    lock, new = tmp_path / "surface.lock", tmp_path / "new" / "surface.lock"
+    new.parent.mkdir()
+    surface.write(base_surface, lock)
+    surface.write(new_entries, new)
+    before = lock.read_bytes()
+
+    checked = run_surface_cli(str(lock), str(new))
+    assert checked.returncode == 0, checked.stderr
+    out = checked.stdout.splitlines()
+    assert out[0] == f"surface: 3 change(s) against {lock} (1 added, 1 removed, 1 changed):"
+    assert [line for line in out[1:] if not line.startswith("    ")] == expected
+    assert lock.read_bytes() == before, "the lock changed without --update"
+
+    updated = run_surface_cli(str(lock), str(new), "--update")
+    assert updated.returncode == 0, updated.stderr
+    assert updated.stdout.splitlines()[-1] == f"surface: {lock} updated"
+    assert lock.read_bytes() == new.read_bytes()
+
+    again = run_surface_cli(str(lock), str(new))
+    ops = sum(1 for k in new_entries if k.startswith("op "))
+    assert again.stdout.strip() == f"surface: no change against {lock} ({ops} operations)"
+
+
+def test_cli_against_a_missing_lock_adds_everything(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = tmp_path / "new.lock"
+    surface.write({"op a": "GET /a", "model M": "-"}, new)
+    lock = tmp_path / "absent" / "surface.lock"
+    lock.parent.mkdir()
+
+    assert surface.main(["surface", str(lock), str(new), "--update"]) == 0
+
+    out = capsys.readouterr().out
+    assert "(2 added, 0 removed, 0 changed)" in out
+    assert surface.read(lock) == surface.read(new)
+
+
+def test_surface_lines_are_well_formed(base_surface: dict[str, str], raw_bundle: Spec) -> None:
+    ops = {k: v for k, v in base_surface.items() if k.startswith("op ")}
+    assert sorted(k[3:] for k in ops) == sorted(op["operationId"] for _, _, op in iter_operations(raw_bundle))
+    bad = [f"{k}: {v}" for k, v in ops.items() if not OP_LINE.match(v)]
+    assert bad == []
+    for key, value in base_surface.items():
+        kind = key.split(" ", 1)[0]
+        assert kind in ("op", "model", "enum"), key
+        if kind == "model" and value != "-":
+            assert all(re.fullmatch(r"\w+:\S+", field) for field in value.split(" ")), f"{key}: {value}"
+        assert "object at 0x" not in value, f"{key}: a repr() leaked into the lock: {value}"
+
+
+def test_committed_surface_lock_matches_the_current_generation(base_surface: dict[str, str]) -> None:
+    committed = surface.read(COMMITTED_LOCK)
+    lines = surface.changelog(committed, base_surface)
+    shown = "\n".join(lines[:40]) + ("\n..." if len(lines) > 40 else "")
+    assert not lines, (
+        f"openapi/surface.lock is out of date with the spec and the generator ({len(lines)} line(s)"
+        " differ).\n"
+        "Run `make regenerate`, review the changelog it prints, and commit openapi/surface.lock and "
+        f"openapi/spec.lock.\n{shown}"
+    )
+
+
+def test_committed_spec_lock_names_the_bundle(bundle_path: Path) -> None:
+    facts = spec_source.read_lock(ROOT / "openapi" / "spec.lock")
+    assert set(facts) >= {"sha256", "bytes"}
+    content = bundle_path.read_bytes()
+    assert (facts["sha256"], int(facts["bytes"])) == (hashlib.sha256(content).hexdigest(), len(content)), (
+        "openapi/spec.lock does not name ../shared/wise-openapi/index.yaml: run `make regenerate`"
+    )
+
+
+# --- spec_source -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """spec_source pointed at a temporary checkout: its own openapi/ and ../shared copy."""
+    root = tmp_path / "repo"
+    (root / "openapi").mkdir(parents=True)
+    monkeypatch.setattr(spec_source, "ROOT", root)
+    monkeypatch.setattr(spec_source, "TARGET", root / "openapi" / "index.yaml")
+    monkeypatch.setattr(spec_source, "LOCK", root / "openapi" / "spec.lock")
+    monkeypatch.setattr(spec_source, "SHARED_COPY", tmp_path / "shared" / "wise-openapi" / "index.yaml")
+    monkeypatch.delenv("WISE_SPEC", raising=False)
+    return root
+
+
+def test_choose_source_order(sandbox: Path) -> None:
+    assert spec_source.choose_source({}) == spec_source.PUBLISHED_URL
+    assert spec_source.choose_source({"WISE_SPEC": "   "}) == spec_source.PUBLISHED_URL
+    spec_source.SHARED_COPY.parent.mkdir(parents=True)
+    spec_source.SHARED_COPY.write_text("openapi: 3.1.0\n", encoding="utf-8")
+    assert spec_source.choose_source({}) == str(spec_source.SHARED_COPY)
+    assert spec_source.choose_source({"WISE_SPEC": " /somewhere/spec.yaml "}) == "/somewhere/spec.yaml"
+    assert (
+        spec_source.choose_source({"WISE_SPEC": "https://example.test/x.yaml"})
+        == "https://example.test/x.yaml"
+    )
+
+
+def test_read_source_reads_paths_and_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "spec.yaml").write_bytes(b"openapi: 3.1.0\n")
+    assert spec_source.read_source("~/spec.yaml") == b"openapi: 3.1.0\n"
+
+    seen: dict[str, Any] = {}
+
+    def fake_get(url: str, **kwargs: Any) -> httpx.Response:
+        seen.update(url=url, **kwargs)
+        return httpx.Response(200, content=b"from the web", request=httpx.Request("GET", url))
+
+    monkeypatch.setattr(httpx, "get", fake_get)
+    assert spec_source.read_source("https://example.test/index.yaml") == b"from the web"
+    assert seen["url"] == "https://example.test/index.yaml" and seen["follow_redirects"] is True
+
+
+def test_wise_spec_override_is_copied_and_reported_without_lock(
+    sandbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "elsewhere.yaml"
+    source.write_bytes(b"openapi: 3.1.0\ninfo: {title: override}\n")
+    monkeypatch.setenv("WISE_SPEC", str(source))
+
+    assert spec_source.main(["spec_source"]) == 0
+
+    assert spec_source.TARGET.read_bytes() == source.read_bytes()
+    out = capsys.readouterr().out
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    size = len(source.read_bytes())
+    assert f"spec: {source} → openapi/index.yaml (sha256 {digest[:16]}…, {size} bytes)" in out
+    assert "no openapi/spec.lock yet" in out
+    assert not spec_source.LOCK.exists()
+
+
+def test_lock_match_and_mismatch_messages(
+    sandbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "spec.yaml"
+    source.write_bytes(b"openapi: 3.1.0\n")
+    monkeypatch.setenv("WISE_SPEC", str(source))
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+
+    spec_source.write_lock(digest, len(source.read_bytes()))
+    assert spec_source.main(["spec_source"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "spec: matches openapi/spec.lock"
+
+    source.write_bytes(b"openapi: 3.1.1\n")  # Wise published a new bundle
+    new_digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    assert spec_source.main(["spec_source"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert "NOTE this is not the spec the locks were made from" in last
+    assert f"lock sha256 {digest[:16]}…" in last and f"this one {new_digest[:16]}…" in last
+    assert "make regenerate" in last
+    assert spec_source.read_lock()["sha256"] == digest, "a plain fetch must not move the lock"
+
+
+def test_update_lock_adopts_the_fetched_spec(
+    sandbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "spec.yaml"
+    source.write_bytes(b"openapi: 3.1.0\npaths: {}\n")
+    monkeypatch.setenv("WISE_SPEC", str(source))
+    spec_source.write_lock("0" * 64, 1)
+
+    assert spec_source.main(["spec_source", "--update-lock"]) == 0
+
+    assert capsys.readouterr().out.splitlines()[-1] == "spec: openapi/spec.lock updated"
+    facts = spec_source.read_lock()
+    assert facts == {
+        "sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
+        "bytes": str(source.stat().st_size),
+    }
+    assert spec_source.LOCK.read_text(encoding="utf-8").startswith("# ")
+    capsys.readouterr()
+    spec_source.main(["spec_source"])
+    assert capsys.readouterr().out.splitlines()[-1] == "spec: matches openapi/spec.lock"
