@@ -134,7 +134,11 @@ class WiseAuth(httpx.Auth):
 
     def _prepare(self, request: httpx.Request, op: OperationSpec | None) -> httpx.Request:
         if op is not None and op.twcard:
-            request.url = self._environment.twcard_url(request.url)
+            moved = self._environment.twcard_url(request.url)
+            if moved != request.url:
+                request.url = moved
+                # httpx wrote Host from the original URL; it would still name the API host.
+                request.headers["Host"] = moved.netloc.decode("ascii")
         if CORRELATION_HEADER not in request.headers:
             request.headers[CORRELATION_HEADER] = str(uuid.uuid4())
         return apply_idempotency(request, op, optional_headers=self._optional_idempotency)

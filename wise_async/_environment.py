@@ -23,11 +23,19 @@ class Environment:
         return self.name == "production"
 
     def twcard_url(self, url: httpx.URL) -> httpx.URL:
-        """Move a twcard operation's request to the twcard host (no-op for custom environments)."""
+        """Move a twcard operation's request to the twcard base URL (no-op for custom environments).
+
+        A path prefix of ``base_url`` is replaced by the one of ``twcard_base_url`` (both may be proxies).
+        """
         if self.twcard_base_url is None:
             return url
         target = httpx.URL(self.twcard_base_url)
-        return url.copy_with(scheme=target.scheme, host=target.host, port=target.port)
+        base_path = httpx.URL(self.base_url).path.rstrip("/")
+        path = url.path
+        if base_path and (path == base_path or path.startswith(base_path + "/")):
+            path = path[len(base_path) :]
+        path = target.path.rstrip("/") + path
+        return url.copy_with(scheme=target.scheme, host=target.host, port=target.port, path=path)
 
 
 SANDBOX = Environment("sandbox", "https://api.wise-sandbox.com", "https://twcard.wise-sandbox.com")
@@ -41,9 +49,15 @@ def resolve_environment(
     if base_url is not None:
         return Environment("custom", base_url.rstrip("/"), twcard_base_url)
     if isinstance(environment, Environment):
-        return environment
-    if environment == "sandbox":
-        return SANDBOX
-    if environment == "production":
-        return PRODUCTION
-    raise ValueError(f"environment must be 'sandbox', 'production' or an Environment, not {environment!r}")
+        resolved = environment
+    elif environment == "sandbox":
+        resolved = SANDBOX
+    elif environment == "production":
+        resolved = PRODUCTION
+    else:
+        raise ValueError(
+            f"environment must be 'sandbox', 'production' or an Environment, not {environment!r}"
+        )
+    if twcard_base_url is not None:  # an explicit twcard URL overrides the environment's
+        resolved = attrs.evolve(resolved, twcard_base_url=twcard_base_url.rstrip("/"))
+    return resolved

@@ -549,7 +549,11 @@ class ScaRequiredError(PermissionDeniedError):
                 request.headers.get(_SCA_TOKEN_HEADER, "") if request is not None else ""
             )
         if idempotency_key is None and request is not None:
-            idempotency_key = request.headers.get(_IDEMPOTENCY_HEADER)
+            # set by the auth flow for header and body keys alike (customerTransactionId ...)
+            extension = request.extensions.get("wise_idempotency_key")
+            idempotency_key = (
+                extension if isinstance(extension, str) else request.headers.get(_IDEMPOTENCY_HEADER)
+            )
         self.one_time_token = one_time_token
         self.challenges = list(challenges)
         self.action_type = action_type

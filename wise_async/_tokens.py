@@ -16,7 +16,10 @@ from typing import Any, Protocol
 import anyio
 import attrs
 
+from ._exceptions import APIStatusError
+
 DEFAULT_REFRESH_SKEW = 60.0  # seconds before expiry at which a token is refreshed proactively
+FAILURE_REUSE_SECONDS = 30.0  # a refused refresh is not retried by concurrent waiters within this window
 Clock = Callable[[], float]
 TokenRequester = Callable[[Mapping[str, str]], Awaitable["OAuthTokens"]]
 TokenRefreshHook = Callable[["OAuthTokens"], "Awaitable[None] | None"]
@@ -90,6 +93,7 @@ class _RefreshingProvider:
         self._lock = anyio.Lock()
         self._tokens: OAuthTokens | None = None
         self._requester: TokenRequester | None = None
+        self._failure: tuple[str | None, float, Exception] | None = None
         self.refresh_count = 0
 
     def bind(self, requester: TokenRequester, clock: Clock | None = None) -> None:
@@ -112,7 +116,7 @@ class _RefreshingProvider:
         if self._stale():
             async with self._lock:
                 if self._stale():
-                    await self._renew()
+                    await self._renew_or_share_failure()
         assert self._tokens is not None
         return self._tokens.access_token
 
@@ -120,8 +124,24 @@ class _RefreshingProvider:
         async with self._lock:
             if self._tokens is not None and self._tokens.access_token != used_token:
                 return True  # another task already replaced it
-            await self._renew()
+            await self._renew_or_share_failure()
         return True
+
+    async def _renew_or_share_failure(self) -> None:
+        """Renew under the lock; if Wise just refused to (a revoked refresh token, a bad client secret),
+        tasks queued behind the failed attempt get the same error instead of asking Wise again."""
+        current = self._tokens.access_token if self._tokens is not None else None
+        if self._failure is not None:
+            token, at, error = self._failure
+            if token == current and self._clock() - at < FAILURE_REUSE_SECONDS:
+                raise error
+        try:
+            await self._renew()
+        except APIStatusError as exc:
+            if 400 <= exc.status_code < 500:
+                self._failure = (current, self._clock(), exc)
+            raise
+        self._failure = None
 
     async def _request(self, form: Mapping[str, str]) -> OAuthTokens:
         if self._requester is None:
@@ -161,7 +181,9 @@ class UserTokens(_RefreshingProvider):
     def from_tokens(cls, tokens: OAuthTokens, **kwargs: Any) -> UserTokens:
         if tokens.refresh_token is None:
             raise ValueError("a user token pair needs a refresh_token")
-        return cls(tokens.access_token, tokens.refresh_token, expires_at=tokens.expires_at, **kwargs)
+        provider = cls(tokens.access_token, tokens.refresh_token, expires_at=tokens.expires_at, **kwargs)
+        provider._tokens = tokens  # keep scope and refresh-token expiry for ``WiseClient.user_tokens``
+        return provider
 
     def __repr__(self) -> str:
         expires = self._tokens.expires_at if self._tokens else None

@@ -1,0 +1,144 @@
+"""Idempotency keys: X-idempotence-uuid on the header operations, body keys on transfer creation."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+from wise_api.models import BalanceCreateBody, BalanceType, TransferCreateBody
+
+from wise_async import WiseClient
+from wise_async.testing import FakeWise, RecordedRequest
+
+from .helpers import (
+    new_fake,
+    personal_client,
+    quote_and_recipient,
+    raw_transfer_body,
+    send_ignoring_answer,
+)
+
+BALANCES = "/v4/profiles/{profileId}/balances"
+
+
+@pytest.fixture
+def fake() -> FakeWise:
+    return new_fake()
+
+
+def only(fake: FakeWise, path_suffix: str) -> RecordedRequest:
+    (record,) = [r for r in fake.requests if r.path.endswith(path_suffix)]
+    return record
+
+
+def balance_body() -> BalanceCreateBody:
+    return BalanceCreateBody(currency="EUR", type_=BalanceType.STANDARD)
+
+
+# --------------------------------------------------------------------------- header operations
+
+
+async def test_required_header_is_minted_by_the_facade(fake: FakeWise) -> None:
+    async with personal_client(fake) as wise:
+        await send_ignoring_answer(wise.balances.create(fake.personal_profile_id, body=balance_body()))
+        await send_ignoring_answer(wise.balances.create(fake.personal_profile_id, body=balance_body()))
+    first, second = [r for r in fake.requests if r.path.endswith("/balances")]
+    keys = [uuid.UUID(first.headers["x-idempotence-uuid"]), uuid.UUID(second.headers["x-idempotence-uuid"])]
+    assert keys[0] != keys[1]  # one key per logical call
+
+
+async def test_callers_own_header_key_is_kept(fake: FakeWise) -> None:
+    mine = uuid.uuid4()
+    async with personal_client(fake) as wise:
+        await send_ignoring_answer(
+            wise.balances.create(fake.personal_profile_id, body=balance_body(), x_idempotence_uuid=mine)
+        )
+    assert only(fake, "/balances").headers["x-idempotence-uuid"] == str(mine)
+
+
+async def test_required_header_is_added_to_raw_requests_too(fake: FakeWise) -> None:
+    async with personal_client(fake) as wise:
+        await wise.http_client.post(
+            f"/v4/profiles/{fake.personal_profile_id}/balances", json={"currency": "EUR", "type": "STANDARD"}
+        )
+    assert uuid.UUID(only(fake, "/balances").headers["x-idempotence-uuid"])
+
+
+async def test_header_key_is_exposed_on_the_raw_response(fake: FakeWise) -> None:
+    body = json.dumps({"id": 3, "currency": "EUR", "type": "STANDARD"}).encode()
+    fake.faults.add("status", status=201, path=BALANCES, body=body)
+    async with personal_client(fake) as wise:
+        raw = await wise.balances.with_raw_response.create(fake.personal_profile_id, body=balance_body())
+    assert raw.status_code == 201
+    assert raw.idempotency_key == only(fake, "/balances").headers["x-idempotence-uuid"]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+async def test_optional_header_on_by_default_off_on_request(fake: FakeWise, enabled: bool) -> None:
+    token = fake.add_personal_token()
+    async with WiseClient(
+        personal_token=token, transport=fake.transport(), optional_idempotency_headers=enabled
+    ) as wise:
+        await send_ignoring_answer(wise.profiles.personal_create())
+    record = only(fake, "/v2/profiles/personal-profile")
+    assert record.method == "POST"
+    if enabled:
+        assert uuid.UUID(record.headers["x-idempotence-uuid"])
+    else:
+        assert "x-idempotence-uuid" not in record.headers
+
+
+async def test_optional_header_given_by_the_caller_is_sent_even_when_off(fake: FakeWise) -> None:
+    mine = uuid.uuid4()
+    async with personal_client(fake, optional_idempotency_headers=False) as wise:
+        await send_ignoring_answer(wise.profiles.personal_create(x_idempotence_uuid=mine))
+    assert only(fake, "/v2/profiles/personal-profile").headers["x-idempotence-uuid"] == str(mine)
+
+
+# --------------------------------------------------------------------------- body keys
+
+
+async def test_customer_transaction_id_is_added_when_absent(fake: FakeWise) -> None:
+    async with personal_client(fake) as wise:
+        body = await raw_transfer_body(wise, fake)
+        response = await wise.http_client.post("/v1/transfers", json=body)
+    assert response.status_code == 200
+    sent = json.loads(only(fake, "/v1/transfers").body)
+    key = sent.pop("customerTransactionId")
+    assert uuid.UUID(key)
+    assert sent == body  # nothing else changed
+    assert response.json()["customerTransactionId"] == key
+
+
+async def test_callers_customer_transaction_id_is_kept(fake: FakeWise) -> None:
+    async with personal_client(fake) as wise:
+        quote_id, recipient_id = await quote_and_recipient(wise, fake)
+        key = uuid.uuid4()
+        raw = await wise.transfers.with_raw_response.create(
+            body=TransferCreateBody(
+                target_account=recipient_id, quote_uuid=quote_id, customer_transaction_id=key
+            )
+        )
+    assert json.loads(only(fake, "/v1/transfers").body)["customerTransactionId"] == str(key)
+    assert raw.idempotency_key == str(key)
+    assert raw.parsed.customer_transaction_id == key
+
+
+async def test_original_transfer_id_is_added_when_absent_and_kept_when_given(fake: FakeWise) -> None:
+    path = f"/v2/profiles/{fake.business_profile_id}/third-party-transfers"
+    body = {"targetAccount": 1, "quote": "q", "originator": {"legalEntityType": "PRIVATE"}}
+    async with personal_client(fake) as wise:
+        await wise.http_client.post(path, json=body)
+        await wise.http_client.post(path, json={**body, "originalTransferId": "my-own-id"})
+    minted, given = [json.loads(r.body) for r in fake.requests]
+    assert uuid.UUID(minted.pop("originalTransferId")) and minted == body
+    assert given["originalTransferId"] == "my-own-id"
+
+
+async def test_no_key_is_invented_for_operations_without_one(fake: FakeWise) -> None:
+    async with personal_client(fake) as wise:
+        await quote_and_recipient(wise, fake)
+    for record in fake.requests:
+        assert "x-idempotence-uuid" not in record.headers
+        assert "customerTransactionId" not in json.loads(record.body)
