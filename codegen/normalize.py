@@ -9,6 +9,7 @@ Run: ``python -m codegen.normalize openapi/index.yaml openapi/index.normalized.j
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 import sys
@@ -29,7 +30,7 @@ def load_spec(path: Path) -> Spec:
     """Load YAML or JSON with the C loader when present (the bundle is ~1.2 MB)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     with path.open("rb") as f:
-        spec: Spec = yaml.load(f, Loader=loader)  # noqa: S506 - SafeLoader subclass
+        spec: Spec = yaml.load(f, Loader=loader)  # a SafeLoader: no arbitrary objects
     return spec
 
 
@@ -230,11 +231,293 @@ def unique_inline_titles_per_operation(spec: Spec) -> int:
     return renamed
 
 
+# JSON Schema format checks as Prism's validator (ajv + ajv-formats, "full" mode) applies them.
+# Formats not listed (int64, decimal, uri-reference, binary, ...) are not checked here.
+_UUID = re.compile(r"^(?:urn:uuid:)?[0-9a-f]{8}-(?:[0-9a-f]{4}-){3}[0-9a-f]{12}$", re.IGNORECASE)
+_DATE = re.compile(r"^(\d\d\d\d)-(\d\d)-(\d\d)$")
+_TIME = re.compile(r"^(\d\d):(\d\d):(\d\d)(\.\d+)?(z|[+-]\d\d(?::?\d\d)?)?$", re.IGNORECASE)
+_EMAIL = re.compile(
+    r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$",
+    re.IGNORECASE,
+)
+
+
+def _is_date(text: str) -> bool:
+    match = _DATE.match(text)
+    if not match:
+        return False
+    year, month, day = (int(g) for g in match.groups())
+    # year 0 has the calendar of year 2000 (both leap) and calendar.monthrange refuses it
+    return 1 <= month <= 12 and 1 <= day <= calendar.monthrange(year or 2000, month)[1]
+
+
+def _is_date_time(text: str) -> bool:
+    parts = re.split(r"[tT\s]", text)
+    if len(parts) != 2 or not _is_date(parts[0]):
+        return False
+    match = _TIME.match(parts[1])
+    if not match or not match.group(5):  # a date-time needs its time zone
+        return False
+    hour, minute, second = int(match.group(1)), int(match.group(2)), int(match.group(3))
+    return hour <= 23 and minute <= 59 and second <= 60
+
+
+_FORMATS: dict[str, Callable[[str], bool]] = {
+    "uuid": lambda s: bool(_UUID.match(s)),
+    "date": _is_date,
+    "date-time": _is_date_time,
+    "email": lambda s: bool(_EMAIL.match(s)),
+}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return "integer"  # JSON has one number type: 1.0 is an integer to a JSON Schema validator
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else "unknown"
+
+
+def conforms(value: Any, schema: Any, spec: Spec, depth: int = 0) -> bool:
+    """Whether ``value`` validates against ``schema`` (the JSON Schema subset Wise's spec uses).
+
+    Keywords it does not know are accepted, so an example is only ever judged invalid for a reason
+    Prism's validator shares: wrong type, enum or const, a failing format, bounds, required or unknown
+    (``additionalProperties: false``) properties, or a ``oneOf`` that matches no or several branches.
+    """
+    if depth > 64:
+        return True
+    if schema is True or not isinstance(schema, dict):
+        return schema is not False
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith(SCHEMA_REF_PREFIX):
+        target = spec.get("components", {}).get("schemas", {}).get(ref[len(SCHEMA_REF_PREFIX) :])
+        if target is not None and not conforms(value, target, spec, depth + 1):
+            return False
+    kind = _json_type(value)
+    declared = schema.get("type")
+    if declared is not None:
+        allowed = set(declared) if isinstance(declared, list) else {declared}
+        if kind not in allowed and not (kind == "integer" and "number" in allowed):
+            return False
+    if "enum" in schema and value not in schema["enum"]:
+        return False
+    if "const" in schema and value != schema["const"]:
+        return False
+    if kind == "string":
+        check = _FORMATS.get(str(schema.get("format")))
+        if check is not None and not check(value):
+            return False
+        if len(value) < schema.get("minLength", 0) or len(value) > schema.get("maxLength", len(value)):
+            return False
+        if isinstance(schema.get("pattern"), str) and not re.search(schema["pattern"], value):
+            return False
+    if kind in ("integer", "number"):
+        if "minimum" in schema and value < schema["minimum"]:
+            return False
+        if "maximum" in schema and value > schema["maximum"]:
+            return False
+    if kind == "array":
+        if len(value) > schema.get("maxItems", len(value)) or len(value) < schema.get("minItems", 0):
+            return False
+        if "items" in schema and not all(conforms(v, schema["items"], spec, depth + 1) for v in value):
+            return False
+    if kind == "object":
+        properties = schema.get("properties", {})
+        if any(name not in value for name in schema.get("required", [])):
+            return False
+        for name, item in value.items():
+            if name in properties:
+                if not conforms(item, properties[name], spec, depth + 1):
+                    return False
+            elif "additionalProperties" in schema and not conforms(
+                item, schema["additionalProperties"], spec, depth + 1
+            ):
+                return False
+    if not all(conforms(value, sub, spec, depth + 1) for sub in schema.get("allOf", [])):
+        return False
+    if "anyOf" in schema and not any(conforms(value, sub, spec, depth + 1) for sub in schema["anyOf"]):
+        return False
+    return "oneOf" not in schema or sum(conforms(value, sub, spec, depth + 1) for sub in schema["oneOf"]) == 1
+
+
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SCHEMA_LISTS = ("allOf", "oneOf", "anyOf", "prefixItems")
+_SCHEMA_SINGLES = ("items", "additionalProperties", "not", "contains", "if", "then", "else", "propertyNames")
+_HOLDER_SECTIONS = ("responses", "parameters", "headers", "requestBodies")
+
+
+def _walk_schemas(spec: Spec, on_schema: Callable[[dict[str, Any]], None]) -> None:
+    """Call ``on_schema`` for every schema object in the document, parents before their subschemas."""
+
+    def schema(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        on_schema(node)
+        for key in _SCHEMA_MAPS:
+            if isinstance(node.get(key), dict):
+                for sub in node[key].values():
+                    schema(sub)
+        for key in _SCHEMA_LISTS:
+            if isinstance(node.get(key), list):
+                for sub in node[key]:
+                    schema(sub)
+        for key in _SCHEMA_SINGLES:
+            schema(node.get(key))
+
+    def outside(node: Any) -> None:  # paths, webhooks, components: schemas sit under "schema" keys
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "schema":
+                    schema(value)
+                elif key not in ("example", "examples"):
+                    outside(value)
+        elif isinstance(node, list):
+            for value in node:
+                outside(value)
+
+    components = spec.get("components", {})
+    for node in components.get("schemas", {}).values():
+        schema(node)
+    outside(spec.get("paths", {}))
+    outside(spec.get("webhooks", {}))
+    for key in _HOLDER_SECTIONS:
+        outside(components.get(key, {}))
+
+
+def _walk_example_holders(spec: Spec, on_holder: Callable[[dict[str, Any]], None]) -> None:
+    """Call ``on_holder`` for every media type, parameter and header: ``schema`` beside its examples."""
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("schema"), dict):
+                on_holder(node)
+            for key, value in node.items():
+                if key not in ("example", "examples", "schema"):
+                    visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(spec.get("paths", {}))
+    visit(spec.get("webhooks", {}))
+    components = spec.get("components", {})
+    for key in _HOLDER_SECTIONS:
+        visit(components.get(key, {}))
+
+
+def _own_examples(schema: Any, spec: Spec) -> list[Any]:
+    """A schema's ``example`` and ``examples`` (following a component ``$ref``)."""
+    if isinstance(schema, dict) and str(schema.get("$ref", "")).startswith(SCHEMA_REF_PREFIX):
+        target = spec.get("components", {}).get("schemas", {}).get(schema["$ref"][len(SCHEMA_REF_PREFIX) :])
+        return _own_examples(target, spec) + _own_examples(
+            {k: v for k, v in schema.items() if k != "$ref"}, spec
+        )
+    if not isinstance(schema, dict):
+        return []
+    found = [schema["example"]] if "example" in schema else []
+    return found + (schema["examples"] if isinstance(schema.get("examples"), list) else [])
+
+
+def relax_ambiguous_one_of(spec: Spec) -> int:
+    """A ``oneOf`` whose own branch examples each match several branches becomes an ``anyOf``.
+
+    Object branches without ``required`` properties or ``additionalProperties: false`` overlap, so a
+    payload shaped like one branch also matches the others, and "exactly one" rejects every real
+    request (Prism answers 400). The spec's examples prove the overlap; ``anyOf`` keeps the branch
+    types (the generated union is the same) without the exclusivity no payload can satisfy.
+    """
+    relaxed = 0
+
+    def visit(schema: dict[str, Any]) -> None:
+        nonlocal relaxed
+        branches = schema.get("oneOf")
+        if not isinstance(branches, list) or len(branches) < 2 or "discriminator" in schema:
+            return
+        evidence = [example for branch in branches for example in _own_examples(branch, spec)]
+        if any(sum(conforms(example, branch, spec) for branch in branches) > 1 for example in evidence):
+            if "anyOf" in schema:  # both present: the relaxed branches join as one more constraint
+                schema.setdefault("allOf", []).append({"anyOf": schema.pop("oneOf")})
+            else:
+                schema["anyOf"] = schema.pop("oneOf")
+            relaxed += 1
+
+    _walk_schemas(spec, visit)
+    return relaxed
+
+
+def drop_invalid_examples(spec: Spec) -> int:
+    """Examples that fail their own schema (a ``date-time`` without time zone, ``null`` for a string).
+
+    A mock server serves them as responses and then rejects its own answer; a client test built from
+    them sends invalid requests. The example is dropped, so tools generate a value from the schema,
+    which stays the contract. Covers schema ``example``/``examples`` and the ``example``/``examples``
+    of media types, parameters and headers.
+    """
+    dropped = 0
+
+    def valid(value: Any, schema: Any) -> bool:
+        return conforms(value, schema, spec)
+
+    def check_schema(schema: dict[str, Any]) -> None:
+        nonlocal dropped
+        if "example" in schema and not valid(schema["example"], schema):
+            del schema["example"]
+            dropped += 1
+        if isinstance(schema.get("examples"), list):
+            kept = [e for e in schema["examples"] if valid(e, schema)]
+            dropped += len(schema["examples"]) - len(kept)
+            if kept:
+                schema["examples"] = kept
+            else:
+                del schema["examples"]
+
+    def example_value(example: Any) -> Any:
+        ref = example.get("$ref") if isinstance(example, dict) else None
+        if isinstance(ref, str) and ref.startswith("#/components/examples/"):
+            example = spec.get("components", {}).get("examples", {}).get(ref.rsplit("/", 1)[-1], {})
+        return example.get("value", _NO_VALUE) if isinstance(example, dict) else _NO_VALUE
+
+    def check_holder(holder: dict[str, Any]) -> None:
+        nonlocal dropped
+        schema = holder["schema"]
+        if "example" in holder and not valid(holder["example"], schema):
+            del holder["example"]
+            dropped += 1
+        examples = holder.get("examples")
+        if isinstance(examples, dict):
+            for key in list(examples):
+                value = example_value(examples[key])
+                if value is not _NO_VALUE and not valid(value, schema):
+                    del examples[key]
+                    dropped += 1
+            if not examples:
+                del holder["examples"]
+
+    _walk_schemas(spec, check_schema)
+    _walk_example_holders(spec, check_holder)
+    return dropped
+
+
+_NO_VALUE = object()
+
+
 FIXES: list[tuple[Callable[[Spec], int], str]] = [
     (drop_non_pointer_example_refs, "examples with a non-pointer $ref removed"),
     (hoist_shared_response_schemas, "shared response schemas hoisted into components"),
     (unique_component_model_names, "colliding component model names renamed"),
     (unique_inline_titles_per_operation, "colliding inline titles within an operation renamed"),
+    (relax_ambiguous_one_of, "oneOf whose examples match several branches relaxed to anyOf"),
+    (drop_invalid_examples, "examples failing their own schema removed"),
 ]
 
 
@@ -248,7 +531,7 @@ def main(argv: list[str]) -> int:
     spec = load_spec(source)
     report = normalize(spec)
     target.write_text(json.dumps(spec, indent=1, sort_keys=False, ensure_ascii=False) + "\n")
-    for (name, count), (_, reason) in zip(report, FIXES):
+    for (name, count), (_, reason) in zip(report, FIXES, strict=True):
         print(f"normalize: {name}: {count} ({reason})")
     return 0
 
