@@ -216,6 +216,14 @@ def generate_clean(context: Context) -> Figures:
     }
 
 
+@benchmark("pagination_memory", measure="peak_kib_100k", target=2048)
+def pagination_memory(context: Context) -> Figures:
+    """Peak traced memory iterating 1k and 100k recipients from FakeWise (bench/memory.py)."""
+    from bench import memory
+
+    return memory.run()
+
+
 # --- running -------------------------------------------------------------------------------------
 
 

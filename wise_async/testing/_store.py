@@ -6,6 +6,7 @@ expiry, idempotency) and are stripped before anything leaves the fake.
 
 from __future__ import annotations
 
+import bisect
 import copy
 from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass
@@ -29,9 +30,11 @@ class Collection(Generic[K]):
     def __init__(self, name: str) -> None:
         self.name = name
         self._records: dict[K, Record] = {}
+        self._orders: dict[str, tuple[list[int], list[Record]]] = {}
 
     def put(self, key: K, record: Record) -> Record:
         self._records[key] = record
+        self._orders.clear()
         return record
 
     def record(self, key: K) -> Record | None:
@@ -58,16 +61,32 @@ class Collection(Generic[K]):
     def __iter__(self) -> Iterator[K]:
         return iter(list(self._records))
 
+    def _id_order(self, id_key: str) -> tuple[list[int], list[Record]]:
+        """Records sorted by ``id_key`` (and their ids), cached until the next ``put``."""
+        cached = self._orders.get(id_key)
+        if cached is None:
+            ordered = sorted(self._records.values(), key=lambda r: int(r[id_key]))
+            cached = self._orders[id_key] = ([int(r[id_key]) for r in ordered], ordered)
+        return cached
+
     def seek_page(
         self, where: Callable[[Record], bool], seek: int | None, size: int, id_key: str = "id"
     ) -> tuple[list[Record], int | None]:
-        """Items with ``id >= seek`` in id order, plus the id the next page starts at (None at the end)."""
-        matching = sorted(self.records(where), key=lambda r: int(r[id_key]))
-        if seek is not None:
-            matching = [r for r in matching if int(r[id_key]) >= seek]
-        page = matching[:size]
-        following = matching[size : size + 1]
-        return page, (int(following[0][id_key]) if following else None)
+        """Items with ``id >= seek`` in id order, plus the id the next page starts at (None at the end).
+
+        Costs one page, not the whole collection: a bisect into the cached id order, then a scan that
+        stops at the first match past the page.
+        """
+        ids, ordered = self._id_order(id_key)
+        page: list[Record] = []
+        for index in range(0 if seek is None else bisect.bisect_left(ids, seek), len(ordered)):
+            record = ordered[index]
+            if not where(record):
+                continue
+            if len(page) == size:
+                return page, ids[index]
+            page.append(record)
+        return page, None
 
     def offset_page(
         self,

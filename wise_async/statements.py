@@ -1,0 +1,325 @@
+"""Balance statements in every format Wise serves, over any date range (``wise.statements``).
+
+Wise serves one statement per request for at most 469 days, at
+``/v1/profiles/{profileId}/balance-statements/{balanceId}/statement.<suffix>``. The spec describes only
+``.json``; the other formats are the same request with another suffix, sent here through the client's
+httpx stack, so auth, SCA (statements are SCA protected), retries and typed errors are the same::
+
+    statement = await wise.statements.get(profile_id, balance_id, currency="EUR", start=a, end=b)
+    pdf: bytes = await wise.statements.get(profile_id, balance_id, currency="EUR", start=a, end=b,
+                                           format="pdf")
+    for part in await wise.statements.get_parts(..., start=a, end=far_later, format="camt053"):
+        save(part.start, part.end, part.content)
+
+Longer ranges are split into consecutive windows: for JSON the parts are merged into one statement; a
+binary format cannot be merged, so :meth:`BalanceStatements.get_parts` returns one file per window.
+
+With the default SCA handler (``RaiseScaRequired``), the first window of a split range may raise
+:class:`~wise_async.ScaRequiredError`; once the challenge is cleared, Wise does not ask again for a while,
+so calling again fetches every window. An automatic handler (``PrivateKeyScaSigner``,
+``PartnerScaSolver``) approves each request transparently.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
+
+import attrs
+
+from ._namespace import Namespace, NamespaceHost
+
+if TYPE_CHECKING:
+    from wise_api.models.balance_statement_get_response_200 import BalanceStatementGetResponse200
+
+    from ._client import WiseClient
+
+__all__ = [
+    "MAX_STATEMENT_DAYS",
+    "STATEMENT_SUFFIXES",
+    "BalanceStatements",
+    "BinaryStatementFormat",
+    "StatementFormat",
+    "StatementPart",
+    "merge_statements",
+    "statement_ranges",
+]
+
+StatementFormat = Literal["json", "csv", "pdf", "xlsx", "camt053", "mt940", "qif"]
+BinaryStatementFormat = Literal["csv", "pdf", "xlsx", "camt053", "mt940", "qif"]
+StatementType = Literal["COMPACT", "FLAT"]
+
+STATEMENT_SUFFIXES: Mapping[str, str] = {
+    "json": "json",
+    "csv": "csv",
+    "pdf": "pdf",
+    "xlsx": "xlsx",
+    "camt053": "xml",
+    "mt940": "mt940",
+    "qif": "qif",
+}
+"""Format name → path suffix (CAMT.053 is served as ``statement.xml``)."""
+
+MAX_STATEMENT_DAYS = 469
+"""The longest interval Wise serves in one statement request."""
+
+_OPERATION_ID = "balanceStatementGet"
+_JSON_PATH_END = "/statement.json"
+_ONE_MS = datetime.timedelta(milliseconds=1)
+
+
+def _utc(moment: datetime.datetime) -> datetime.datetime:
+    """Aware UTC; a naive datetime is taken to be UTC already (Wise's statement times are UTC)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=datetime.timezone.utc)
+    return moment.astimezone(datetime.timezone.utc)
+
+
+def statement_ranges(
+    start: datetime.datetime, end: datetime.datetime, *, max_days: int = MAX_STATEMENT_DAYS
+) -> list[tuple[datetime.datetime, datetime.datetime]]:
+    """Consecutive windows of at most ``max_days`` covering ``[start, end]`` (ends inclusive, as Wise's).
+
+    Each window starts 1 ms after the previous one ends, so no transaction is in two windows.
+    """
+    start, end = _utc(start), _utc(end)
+    if end < start:
+        raise ValueError(f"statement end {end.isoformat()} is before its start {start.isoformat()}")
+    if max_days < 1:
+        raise ValueError("max_days must be at least 1")
+    span = datetime.timedelta(days=max_days)
+    windows = []
+    window_start = start
+    while True:
+        window_end = min(end, window_start + span)
+        windows.append((window_start, window_end))
+        if window_end >= end:
+            return windows
+        window_start = window_end + _ONE_MS
+
+
+def merge_statements(parts: Sequence[BalanceStatementGetResponse200]) -> BalanceStatementGetResponse200:
+    """One statement from consecutive windows (given oldest first).
+
+    Header fields come from the first part, the closing balance from the last, the query interval spans
+    all parts. Transactions keep Wise's order within a part (ascending or descending by date, detected)
+    and are de-duplicated by ``referenceNumber`` in case windows ever overlap.
+    """
+    if not parts:
+        raise ValueError("no statement parts to merge")
+    first, last = parts[0], parts[-1]
+    if len(parts) == 1:
+        return first
+    ordered = list(parts)
+    if _descending(parts):
+        ordered.reverse()
+    seen: set[str] = set()
+    transactions = []
+    for part in ordered:
+        for transaction in part.transactions or []:
+            reference = transaction.reference_number
+            if isinstance(reference, str):
+                if reference in seen:
+                    continue
+                seen.add(reference)
+            transactions.append(transaction)
+    first.transactions = transactions
+    first.end_of_statement_balance = last.end_of_statement_balance
+    if first.query and last.query:
+        first.query.interval_end = last.query.interval_end
+    return first
+
+
+def _descending(parts: Sequence[BalanceStatementGetResponse200]) -> bool:
+    """Whether Wise listed transactions newest first (the first part that shows an order decides)."""
+    for part in parts:
+        dates = [t.date for t in part.transactions or [] if isinstance(t.date, datetime.datetime)]
+        if len(dates) >= 2 and dates[0] != dates[-1]:
+            return dates[0] > dates[-1]
+    return False
+
+
+def _suffix(format: str) -> str:
+    try:
+        return STATEMENT_SUFFIXES[format]
+    except KeyError:
+        raise ValueError(
+            f"unknown statement format {format!r}; one of {', '.join(STATEMENT_SUFFIXES)}"
+        ) from None
+
+
+@attrs.frozen
+class StatementPart:
+    """One window's statement file."""
+
+    start: datetime.datetime
+    end: datetime.datetime
+    format: StatementFormat
+    content: bytes = attrs.field(repr=lambda content: f"<{len(content)} bytes>")
+
+
+class _SuffixedStatementOperation:
+    """The generated ``balance_statement_get`` module with another suffix on the path.
+
+    Stands in for the module in :meth:`Namespace._call`, which only needs ``_get_kwargs`` when the
+    body is returned as bytes; everything else (auth, SCA resume, errors) is the facade's own path.
+    """
+
+    def __init__(self, suffix: str) -> None:
+        self.suffix = suffix
+
+    def _get_kwargs(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        from wise_api.api.balance_statement import balance_statement_get
+
+        request: dict[str, Any] = balance_statement_get._get_kwargs(*args, **kwargs)
+        url = str(request["url"])
+        if not url.endswith(_JSON_PATH_END):  # pragma: no cover - guards a change of the generated path
+            raise RuntimeError(f"unexpected statement path {url!r}")
+        request["url"] = url[: -len(_JSON_PATH_END)] + f"/statement.{self.suffix}"
+        return request
+
+
+class _StatementFiles(Namespace):
+    async def fetch(self, suffix: str, **kwargs: Any) -> bytes:
+        op = cast(ModuleType, _SuffixedStatementOperation(suffix))
+        content: bytes = await self._call(op, _OPERATION_ID, binary=True, **kwargs)
+        return content
+
+
+class BalanceStatements:
+    """``wise.statements``: a balance's statement for any range, in JSON (merged) or as files."""
+
+    def __init__(self, client: WiseClient, *, max_days: int = MAX_STATEMENT_DAYS) -> None:
+        self._client = client
+        self._files = _StatementFiles(cast(NamespaceHost, client))
+        self.max_days = max_days
+
+    def __repr__(self) -> str:
+        return f"BalanceStatements(max_days={self.max_days})"
+
+    @overload
+    async def get(
+        self,
+        profile_id: int,
+        balance_id: int,
+        *,
+        currency: str,
+        start: datetime.datetime,
+        end: datetime.datetime,
+        format: Literal["json"] = "json",
+        type: StatementType | None = None,
+        locale: str | None = None,
+    ) -> BalanceStatementGetResponse200: ...
+
+    @overload
+    async def get(
+        self,
+        profile_id: int,
+        balance_id: int,
+        *,
+        currency: str,
+        start: datetime.datetime,
+        end: datetime.datetime,
+        format: BinaryStatementFormat,
+        type: StatementType | None = None,
+        locale: str | None = None,
+    ) -> bytes: ...
+
+    async def get(
+        self,
+        profile_id: int,
+        balance_id: int,
+        *,
+        currency: str,
+        start: datetime.datetime,
+        end: datetime.datetime,
+        format: StatementFormat = "json",
+        type: StatementType | None = None,
+        locale: str | None = None,
+    ) -> BalanceStatementGetResponse200 | bytes:
+        """The statement of ``[start, end]``: the parsed (merged) model for JSON, the file's bytes otherwise.
+
+        A binary format over more than ``max_days`` raises ``ValueError``: use :meth:`get_parts`.
+        """
+        _suffix(format)
+        windows = statement_ranges(start, end, max_days=self.max_days)
+        if format == "json":
+            parts = [
+                await self._json(profile_id, balance_id, currency, window, type, locale) for window in windows
+            ]
+            return merge_statements(parts)
+        if len(windows) > 1:
+            raise ValueError(
+                f"a {format} statement covers at most {self.max_days} days; this range needs "
+                f"{len(windows)} files: use get_parts()"
+            )
+        return await self._file(format, profile_id, balance_id, currency, windows[0], type, locale)
+
+    async def get_parts(
+        self,
+        profile_id: int,
+        balance_id: int,
+        *,
+        currency: str,
+        start: datetime.datetime,
+        end: datetime.datetime,
+        format: StatementFormat,
+        type: StatementType | None = None,
+        locale: str | None = None,
+    ) -> list[StatementPart]:
+        """One file per window of at most ``max_days`` (oldest first), in any format, JSON included."""
+        _suffix(format)
+        return [
+            StatementPart(
+                window[0],
+                window[1],
+                format,
+                await self._file(format, profile_id, balance_id, currency, window, type, locale),
+            )
+            for window in statement_ranges(start, end, max_days=self.max_days)
+        ]
+
+    @staticmethod
+    def _query(
+        currency: str,
+        window: tuple[datetime.datetime, datetime.datetime],
+        type: StatementType | None,
+        locale: str | None,
+    ) -> dict[str, Any]:
+        from wise_api.models.balance_statement_get_type import BalanceStatementGetType
+        from wise_api.types import UNSET
+
+        return {
+            "currency": currency,
+            "interval_start": window[0],
+            "interval_end": window[1],
+            "type_": UNSET if type is None else BalanceStatementGetType(type),
+            "statement_locale": UNSET if locale is None else locale,
+        }
+
+    async def _json(
+        self,
+        profile_id: int,
+        balance_id: int,
+        currency: str,
+        window: tuple[datetime.datetime, datetime.datetime],
+        type: StatementType | None,
+        locale: str | None,
+    ) -> BalanceStatementGetResponse200:
+        query = self._query(currency, window, type, locale)
+        return await self._client.balance_statements.get(profile_id, balance_id, **query)
+
+    async def _file(
+        self,
+        format: StatementFormat,
+        profile_id: int,
+        balance_id: int,
+        currency: str,
+        window: tuple[datetime.datetime, datetime.datetime],
+        type: StatementType | None,
+        locale: str | None,
+    ) -> bytes:
+        query = self._query(currency, window, type, locale)
+        return await self._files.fetch(_suffix(format), profile_id=profile_id, balance_id=balance_id, **query)
