@@ -2,7 +2,7 @@
 
 The stack, built once::
 
-    httpx.AsyncClient(auth=WiseAuth(...), transport=RetryingTransport(real or fake transport))
+    httpx.AsyncClient(auth=WiseAuth(...), transport=JoseTransport(RetryingTransport(real or fake transport)))
 
 so every one of the generated operations — through ``wise.<namespace>.<method>()`` or by calling a
 ``wise_api`` function with ``wise.low_level_client`` — gets the same auth, SCA, retries, idempotency
@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from wise_api.client import AuthenticatedClient
@@ -23,6 +23,8 @@ from wise_api.facade import GeneratedNamespaces
 from ._auth import Credentials, WiseAuth
 from ._environment import Environment, EnvironmentName, resolve_environment
 from ._exceptions import APIConnectionError, APITimeoutError, make_status_error
+from ._helpers import ClientHelpers
+from ._jose_transport import JoseSupport
 from ._operations import OperationTable, default_table
 from ._retry import RetryPolicy
 from ._sca import RaiseScaRequired, ScaHandler
@@ -37,11 +39,16 @@ from ._tokens import (
 )
 from ._transport import RetryingTransport
 
+if TYPE_CHECKING:
+    from ._jose import ClientKeyPair
+    from .cards import CardSecrets
+    from .jose import JoseKeyring
+
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "wise-async/0.1.0"
 
 
-class WiseClient(GeneratedNamespaces):
+class WiseClient(GeneratedNamespaces, ClientHelpers):
     """Async client for the Wise Platform API; use as ``async with WiseClient(...) as wise:``.
 
     Credentials (any combination):
@@ -50,6 +57,9 @@ class WiseClient(GeneratedNamespaces):
         token, refreshed before expiry and after a 401;
       * ``client_id`` + ``client_secret`` — Basic auth for ``/oauth/token`` and client-credentials
         tokens, used automatically for operations that accept only those.
+
+    ``jose_keys`` (a :class:`~wise_async.jose.JoseKeyring`, or an RSA ``ClientKeyPair``) turns on JOSE for
+    the operations that speak it (SCA PIN / device fingerprint, playgrounds); see ``wise_async.jose``.
     """
 
     def __init__(
@@ -75,9 +85,11 @@ class WiseClient(GeneratedNamespaces):
         optional_idempotency_headers: bool = True,
         clock: Clock = time.time,
         operations: OperationTable | None = None,
+        jose_keys: JoseKeyring | ClientKeyPair | None = None,
     ) -> None:
         self.environment = resolve_environment(environment, base_url, twcard_base_url)
         self._clock = clock
+        self._on_token_refresh = on_token_refresh  # also for pairs adopted from code exchanges
         self._client_id = client_id
         self._client_secret = client_secret
         user = token_provider
@@ -110,10 +122,11 @@ class WiseClient(GeneratedNamespaces):
             send_raw=self._send_raw,
             optional_idempotency_headers=optional_idempotency_headers,
         )
+        self._jose = JoseSupport(jose_keys, operation_for=self._auth.operation_for)
         policy = retry_policy or RetryPolicy(max_retries=max_retries)
         if http_client is not None:
             # Reuse the caller's pool, proxies and limits; add our retrying layer around its transport.
-            http_client._transport = RetryingTransport(http_client._transport, policy=policy)
+            http_client._transport = self._jose.wrap(RetryingTransport(http_client._transport, policy=policy))
             http_client.auth = self._auth
             http_client.base_url = httpx.URL(self.environment.base_url)
             self._http = http_client
@@ -121,12 +134,15 @@ class WiseClient(GeneratedNamespaces):
             self._http = httpx.AsyncClient(
                 base_url=self.environment.base_url,
                 auth=self._auth,
-                transport=RetryingTransport(transport or httpx.AsyncHTTPTransport(), policy=policy),
+                transport=self._jose.wrap(
+                    RetryingTransport(transport or httpx.AsyncHTTPTransport(), policy=policy)
+                ),
                 timeout=timeout,
                 headers={"User-Agent": USER_AGENT},
             )
         self._low_level = AuthenticatedClient(base_url=self.environment.base_url, token="")
         self._low_level.set_async_httpx_client(self._http)
+        self._jose.bind(self._http)
 
     def __repr__(self) -> str:
         return f"WiseClient(environment={self.environment.name!r}, credentials={self._credentials!r})"
@@ -151,6 +167,16 @@ class WiseClient(GeneratedNamespaces):
     def low_level_client(self) -> AuthenticatedClient:
         """Pass as ``client=`` to any ``wise_api`` function; it shares this client's httpx stack."""
         return self._low_level
+
+    @property
+    def jose_keys(self) -> JoseKeyring:
+        """JOSE keys: the client's own (upload them) and Wise's (fetched on first use, cached)."""
+        return self._jose.keyring
+
+    @property
+    def card_secrets(self) -> CardSecrets:
+        """Card details, card PIN and preset PIN over the twcard host (``wise_async.cards``)."""
+        return self._jose.card_secrets
 
     @property
     def _generated_client(self) -> AuthenticatedClient:
@@ -222,7 +248,9 @@ class WiseClient(GeneratedNamespaces):
 
     def _adopt(self, tokens: OAuthTokens, use: bool) -> OAuthTokens:
         if use:
-            provider = UserTokens.from_tokens(tokens, clock=self._clock)
+            provider = UserTokens.from_tokens(
+                tokens, clock=self._clock, on_token_refresh=self._on_token_refresh
+            )
             provider.bind(self._request_token)
             self._credentials.user = provider
         return tokens

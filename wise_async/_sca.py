@@ -128,8 +128,10 @@ class PartnerScaSolver:
 
     Each provider is ``async (challenge) -> str``: the PIN, the device fingerprint, the base64 facemap,
     or the OTP the user received (providers for SMS/WhatsApp/voice get called after the OTP was
-    triggered). PIN and device fingerprint go to Wise as JWE: pass ``jose_body`` (from
-    ``WiseClient.jose``) to encrypt them; without it they are sent as JSON (accepted by FakeWise only).
+    triggered). PIN and device fingerprint go to Wise as JWE: give the client ``jose_keys=`` and its
+    JOSE transport layer encrypts these verify calls and decrypts Wise's answers (the operation table
+    marks them as JOSE). Without ``jose_keys`` they are sent as JSON (accepted by FakeWise only).
+    ``jose_body`` replaces the body encoder, e.g. to forward a JWE built on the user's device.
     """
 
     OTP_TYPES: ClassVar[dict[str, str]] = {"SMS": "sms", "WHATSAPP": "whatsapp", "VOICE": "voice"}

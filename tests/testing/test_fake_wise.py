@@ -127,9 +127,13 @@ def test_public_names_are_pinned() -> None:
     assert testing.__all__ == sorted(testing.__all__)
     assert set(testing.__all__) == {
         "BalanceMovement",
+        "FakeCard",
+        "FakeCardOrder",
         "FakeClock",
+        "FakeJose",
         "FakeRequest",
         "FakeResponse",
+        "FakeWebhooks",
         "FakeWise",
         "FakeWiseTransport",
         "Fault",
@@ -137,7 +141,9 @@ def test_public_names_are_pinned() -> None:
         "Faults",
         "JoseHook",
         "RecordedRequest",
+        "RegisteredClientKey",
         "Rejection",
+        "WebhookDelivery",
     }
 
 

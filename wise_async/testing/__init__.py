@@ -8,16 +8,22 @@ from __future__ import annotations
 
 from ._clock import FakeClock
 from ._fake import FakeWise, FakeWiseTransport
+from ._fake_jose import FakeCard, FakeCardOrder, FakeJose, RegisteredClientKey
 from ._faults import Fault, FaultKind, Faults
 from ._http import FakeRequest, FakeResponse, RecordedRequest, Rejection
 from ._jose_hook import JoseHook
 from ._store import BalanceMovement
+from ._webhooks import FakeWebhooks, WebhookDelivery
 
 __all__ = [
     "BalanceMovement",
+    "FakeCard",
+    "FakeCardOrder",
     "FakeClock",
+    "FakeJose",
     "FakeRequest",
     "FakeResponse",
+    "FakeWebhooks",
     "FakeWise",
     "FakeWiseTransport",
     "Fault",
@@ -25,5 +31,7 @@ __all__ = [
     "Faults",
     "JoseHook",
     "RecordedRequest",
+    "RegisteredClientKey",
     "Rejection",
+    "WebhookDelivery",
 ]

@@ -26,11 +26,16 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import (
+    _routes_cards,
+    _routes_files,
+    _routes_jose,
     _routes_oauth,
+    _routes_paging,
     _routes_profiles,
     _routes_quotes,
     _routes_recipients,
     _routes_sca,
+    _routes_statements,
     _routes_transfers,
 )
 from ._clock import FakeClock, format_iso
@@ -47,8 +52,10 @@ from ._jose_hook import JoseHook
 from ._routes_quotes import DEFAULT_RATES
 from ._routing import Call, Principal, Route, Router, TokenKind
 from ._sca import OneTimeToken, load_rsa_public_key, sca_gate
+from ._seeds import PagedResources
 from ._store import BalanceMovement, Collection, Record, public
 from ._tokens import CodeGrant, TokenStore
+from ._webhooks import FakeWebhooks
 
 __all__ = ["FakeWise", "FakeWiseTransport"]
 
@@ -110,7 +117,7 @@ class FakeWiseTransport(httpx.AsyncBaseTransport):
         )
 
 
-class FakeWise:
+class FakeWise(PagedResources):
     """A stateful fake of the Wise Platform API for tests of the SDK and of applications using it.
 
     Typical use::
@@ -141,6 +148,11 @@ class FakeWise:
                 *_routes_recipients.ROUTES,
                 *_routes_transfers.ROUTES,
                 *_routes_sca.ROUTES,
+                *_routes_jose.ROUTES,
+                *_routes_cards.ROUTES,
+                *_routes_paging.ROUTES,
+                *_routes_statements.ROUTES,
+                *_routes_files.ROUTES,
             ]
         )
         self.requests: list[RecordedRequest] = []
@@ -150,7 +162,10 @@ class FakeWise:
         ``sca_challenged``/``sca_approved``/``sca_failures``, ``fault:<kind>``, replays..."""
         self.faults = Faults()
         self.jose: JoseHook | None = None
-        """JOSE codec for JWE/JWS bodies; None means those routes take plain JSON."""
+        """JOSE codec for JWE/JWS bodies; None means those routes take plain JSON.
+        ``FakeJose.attach(fake)`` makes it speak JOSE as Wise does (``wise_async.testing``)."""
+        self.webhooks = FakeWebhooks(self)
+        """Signed webhook deliveries; verify them with ``public_keys=[fake.webhooks.public_key_b64]``."""
 
         # OAuth knobs and state.
         self.access_token_ttl = ACCESS_TOKEN_TTL
@@ -164,7 +179,7 @@ class FakeWise:
         self._registration_codes: dict[tuple[str, str], CodeGrant] = {}
 
         # SCA knobs and state.
-        self.sca_operations: set[str] = {"transferFund"}
+        self.sca_operations: set[str] = {"transferFund", "balanceStatementGet"}
         """operationIds answered with a 403 SCA challenge unless approved (Wise may add any by risk)."""
         self.sca_challenges: list[str] = ["PIN"]
         """Challenge types a new OTT demands: PIN, SMS, WHATSAPP, VOICE, FACE_MAP, ..."""
