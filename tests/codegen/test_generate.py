@@ -217,7 +217,8 @@ def test_oauth_token_create_sends_a_form(
     code = f"""
 import json, httpx
 from {module.rsplit(".", 1)[0]} import {module.rsplit(".", 1)[1]} as op
-body = op.ClientCredentialsGrant.from_dict({{"grant_type": "client_credentials"}})
+from wise_api.models import ClientCredentialsGrant
+body = ClientCredentialsGrant.from_dict({{"grant_type": "client_credentials"}})
 kwargs = op._get_kwargs(body=body)
 request = httpx.Client(base_url="https://api.example.test").build_request(**kwargs)
 print(json.dumps({{"keys": sorted(kwargs), "url": str(request.url),
@@ -239,7 +240,8 @@ def test_quote_update_sends_merge_patch_json(
     code = f"""
 import json, uuid, httpx
 from {module.rsplit(".", 1)[0]} import {module.rsplit(".", 1)[1]} as op
-body = op.QuoteUpdateBody.from_dict({{"targetAccount": 12345, "payOut": "BALANCE"}})
+from wise_api.models import QuoteUpdateBody
+body = QuoteUpdateBody.from_dict({{"targetAccount": 12345, "payOut": "BALANCE"}})
 quote_id = uuid.UUID("11111111-2222-3333-4444-555555555555")
 kwargs = op._get_kwargs(7, quote_id, body=body)
 request = httpx.Client(base_url="https://api.example.test").build_request(**kwargs)
@@ -296,7 +298,8 @@ out = []
 for case in json.loads({payload!r}):
     op = importlib.import_module(case["module"])
     params = inspect.signature(op._get_kwargs).parameters
-    body = params["body"].annotation.from_dict({{k: unhex(v) for k, v in case["fields"].items()}})
+    body_type = getattr(importlib.import_module("wise_api.models"), params["body"].annotation)
+    body = body_type.from_dict({{k: unhex(v) for k, v in case["fields"].items()}})
     args = {{n: "1" for n, p in params.items() if n != "body" and p.default is inspect.Parameter.empty}}
     client = httpx.Client(base_url="https://api.example.test")
     seen = []
@@ -417,23 +420,28 @@ def facade_binary_flags(package: Path) -> dict[str, set[tuple[str, str]]]:
 def test_importing_one_endpoint_imports_only_its_models(
     generated_package: Path, run_python: RunPython, table: dict[str, dict[str, Any]]
 ) -> None:
+    """Importing an endpoint loads no model; parsing its response loads only the models it needs."""
     module = table["transferCreate"]["module"]
     code = f"""
-import json, sys
+import json, sys, httpx
 def models():
     return sorted(m for m in sys.modules if m.startswith("wise_api.models."))
 import wise_api, wise_api.models
 package = models()
-import {module}
-endpoint = models()
-print(json.dumps({{"package": package, "endpoint": endpoint,
+import {module} as op
+imported = models()
+op._parse_response(client=None, response=httpx.Response(200, json={{"id": 1, "status": "processing"}}))
+parsed = models()
+print(json.dumps({{"package": package, "imported": imported, "parsed": parsed,
                    "file": sys.modules["{module}"].__file__}}))
 """
     result = run_python(code, generated_package.parent)
     assert Path(result["file"]).is_relative_to(generated_package)
-    print(f"import {module}: {len(result['endpoint'])} wise_api.models modules: {result['endpoint']}")
+    print(f"parse {module}: {len(result['parsed'])} wise_api.models modules: {result['parsed']}")
     assert result["package"] == [], "import wise_api / wise_api.models must not import any model"
-    assert 0 < len(result["endpoint"]) < ENDPOINT_MODEL_LIMIT
+    assert result["imported"] == [], "importing an endpoint module must not import any model"
+    assert "wise_api.models.standard_transfer" in result["parsed"]
+    assert len(result["parsed"]) < ENDPOINT_MODEL_LIMIT
 
 
 # --- determinism ---------------------------------------------------------------------------------

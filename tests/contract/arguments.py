@@ -319,13 +319,39 @@ def success_media_types(op: dict[str, Any]) -> list[str]:
     return found
 
 
+class _TypeCheckingNames(Mapping[str, Any]):
+    """Names generated modules import only under TYPE_CHECKING (models, client), resolved on demand."""
+
+    def __getitem__(self, name: str) -> Any:
+        import wise_api.client
+        import wise_api.models
+
+        for source in (wise_api.models, wise_api.client):
+            try:
+                return getattr(source, name)
+            except AttributeError:
+                continue
+        raise KeyError(name)
+
+    def __iter__(self) -> typing.Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def type_hints(function: Callable[..., Any]) -> dict[str, Any]:
+    """``typing.get_type_hints`` for a generated function (its model imports are lazy)."""
+    return typing.get_type_hints(function, localns=_TypeCheckingNames())  # type: ignore[arg-type]
+
+
 def build_call(function: Callable[..., Any], method: str, path: str, client: Any) -> Call:
     """Positional path parameters and keyword arguments (client, body, required query/header).
 
     An ``Accept`` header parameter whose default no 2xx response offers asks for one that does.
     """
     signature = inspect.signature(function)
-    hints = typing.get_type_hints(function)
+    hints = type_hints(function)
     by_key: dict[str, dict[str, Any]] = {}
     for param in parameters(method, path):
         key = python_key(param["name"])

@@ -18,7 +18,7 @@ from wise_api.types import Response
 
 from wise_async._operations import OperationSpec
 
-from .arguments import parameters, python_key, resolve, spec_operation
+from .arguments import parameters, python_key, resolve, spec_operation, type_hints
 from .harness import call_operation, check_exchange, violations
 
 
@@ -47,7 +47,7 @@ def _uuid_headers(op: OperationSpec) -> dict[str, bool]:
     import importlib
 
     function = importlib.import_module(op.module).asyncio_detailed
-    hints = typing.get_type_hints(function)
+    hints = type_hints(function)
     headers = {python_key(p["name"]) for p in parameters(op.method, op.path) if p["in"] == "header"}
     found: dict[str, bool] = {}
     for name, parameter in inspect.signature(function).parameters.items():
