@@ -211,9 +211,13 @@ class WiseClient(GeneratedNamespaces, ClientHelpers):
         """POST /oauth/token with HTTP Basic client credentials (form body, as Wise requires)."""
         if not (self._client_id and self._client_secret):
             raise ValueError("client_id and client_secret are needed to obtain or refresh OAuth tokens")
-        response = await self._http.post(
-            "/oauth/token", data=dict(form), auth=httpx.BasicAuth(self._client_id, self._client_secret)
-        )
+        request = {
+            "method": "POST",
+            "url": "/oauth/token",
+            "data": dict(form),
+            "auth": httpx.BasicAuth(self._client_id, self._client_secret),
+        }
+        response = await self._send_operation(request, operation_id="oauthTokenCreate")
         if response.is_error:
             raise make_status_error(response)
         return OAuthTokens.from_response(response.json(), now=self._clock())

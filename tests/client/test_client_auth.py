@@ -10,7 +10,7 @@ import anyio
 import pytest
 from wise_api.models import QuoteCreateUnauthenticatedBody
 
-from wise_async import APIStatusError, AuthenticationError, OAuthTokens, WiseClient
+from wise_async import APIConnectionError, APIStatusError, AuthenticationError, OAuthTokens, WiseClient
 from wise_async.testing import FakeWise
 
 from .helpers import (
@@ -401,3 +401,15 @@ async def test_50_concurrent_calls_with_a_revoked_refresh_token_ask_wise_once(fa
     )
     assert len(fake.calls("oauthTokenCreate")) == 1  # one refused refresh, shared by every waiting task
     assert fake.calls("profileList") == []
+
+
+async def test_a_code_exchange_that_cannot_connect_raises_api_connection_error(fake: FakeWise) -> None:
+    fake.faults.reset_before_commit(method="POST", path="/oauth/token")
+    fake.add_authorization_code("the-code", redirect_uri="https://app.example/callback", client_id=CLIENT_ID)
+    async with WiseClient(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, transport=fake.transport()
+    ) as wise:
+        with pytest.raises(APIConnectionError):
+            await wise.exchange_authorization_code("the-code", "https://app.example/callback")
+    calls = fake.calls("oauthTokenCreate")  # a POST without an idempotency key is never sent twice
+    assert [(c.fault, c.status) for c in calls] == [("reset_before_commit", None)]
