@@ -175,3 +175,14 @@ async def test_generated_functions_share_the_stack_through_low_level_client(fake
         ("profileList", 200),
     ]
     assert uuid.UUID(fake.requests[-1].headers["x-external-correlation-id"])
+
+
+async def test_enum_parameters_take_their_string_values_and_reject_typos_before_sending(
+    fake: FakeWise,
+) -> None:
+    fake.seed_activities(3)
+    async with WiseClient(personal_token=fake.add_personal_token(), transport=fake.transport()) as wise:
+        await wise.activities.list(fake.personal_profile_id, status="COMPLETED")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="COMPLETD"):
+            await wise.activities.list(fake.personal_profile_id, status="COMPLETD")  # type: ignore[arg-type]
+    assert [c.query.split("&")[0] for c in fake.calls("activityList")] == ["status=COMPLETED"]  # one request
