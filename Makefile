@@ -10,13 +10,18 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Prism's dependency tree includes a usage-analytics package; keep it quiet and offline.
 export SCARF_ANALYTICS := false
 
+# The oldest supported Python: the generated client and wise_async are tested on it too (the code
+# generator itself needs 3.11+). Found on PATH, else in pyenv's versions.
+PYTHON310 ?= $(firstword $(shell python3.10 -c 'import sys; print(sys.executable)' 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10))
+VENV310 := .venv310
+
 SPEC := openapi/index.yaml
 GENERATED := generated/wise_api/__init__.py
 INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 CODEGEN := $(wildcard codegen/*.py codegen/templates/*.jinja) generator-config.yml
 
-.PHONY: help install spec generate regenerate test test-unit test-contract lint format bench demo clean
+.PHONY: help install spec generate regenerate test test-py310 lint format bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -51,9 +56,16 @@ regenerate: $(INSTALLED) ## Fetch the spec, generate, print the API changelog ag
 	$(PY) -m codegen.surface openapi/surface.lock generated/wise_api/surface.lock --update
 	$(PY) -m codegen.spec_source --update-lock
 
-test: install $(GENERATED) ## Install, fetch the spec, generate, and run every test (unit, trio, contract through Prism)
+test: install $(GENERATED) ## Install, fetch the spec, generate, and run every test (unit, trio, contract through Prism), then again on Python 3.10
 	$(PY) -m codegen.surface openapi/surface.lock generated/wise_api/surface.lock
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory test-py310
+
+test-py310: $(GENERATED) ## The suite (less the generator's own tests) on Python 3.10, the oldest supported
+	@test -n "$(PYTHON310)" || { echo "test-py310: no Python 3.10 found (set PYTHON310=/path/to/python3.10)"; exit 1; }
+	test -x $(VENV310)/bin/python || $(PYTHON310) -m venv $(VENV310)
+	$(VENV310)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(VENV310)/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/codegen
 
 lint: install $(GENERATED) ## ruff (format check + lint) and mypy --strict on wise_async
 	$(BIN)/ruff format --check .
