@@ -23,9 +23,8 @@ from ._fake_jose import FakeJose
 from ._http import FakeResponse, Rejection, empty_response, errors_response, json_response
 from ._jose_hook import is_jose, read_secure_json, secure_response
 from ._routes_profiles import owned_profile
-from ._routes_sca import _ott, _pass, _status_body
+from ._routes_sca import _ott, _pass, _status_body, profile_verify_response
 from ._routing import Call, route
-from ._sca import ott_properties
 
 if TYPE_CHECKING:
     from ._fake import FakeWise
@@ -245,16 +244,7 @@ def _check_fingerprint(fake: FakeWise, call: Call) -> Any:
 def sca_device_fingerprint_verify(fake: FakeWise, call: Call) -> FakeResponse:
     owned_profile(fake, call, call.int_param("profileId"))
     ott = _check_fingerprint(fake, call)
-    properties = ott_properties(fake, ott)
-    body = {
-        "oneTimeToken": ott.token,
-        "challenges": [
-            {"primaryChallenge": {"type": c["primaryChallenge"]["type"]}, "passed": c["passed"]}
-            for c in properties["challenges"]
-        ],
-        "validity": properties["validity"],
-    }
-    return secure_response(fake, call.request, json_response(200, body))
+    return profile_verify_response(fake, call, ott)
 
 
 @route("POST", "/v1/one-time-token/partner-device-fingerprint/verify", "ottDeviceFingerprintVerify", "user")

@@ -79,16 +79,7 @@ def sca_pin_verify(fake: FakeWise, call: Call) -> FakeResponse:
     owned_profile(fake, call, call.int_param("profileId"))
     ott = _ott(fake, call)
     _check_pin(fake, call, ott)
-    properties = ott_properties(fake, ott)
-    body = {
-        "oneTimeToken": ott.token,
-        "challenges": [
-            {"primaryChallenge": {"type": c["primaryChallenge"]["type"]}, "passed": c["passed"]}
-            for c in properties["challenges"]
-        ],
-        "validity": properties["validity"],
-    }
-    return secure_response(fake, call.request, json_response(200, body))
+    return profile_verify_response(fake, call, ott)
 
 
 def _otp_routes(channel: str) -> list[Route]:
@@ -132,3 +123,17 @@ ROUTES = [
     *(r for channel in OTP_CHANNELS for r in _otp_routes(channel)),
     user_pin_delete,
 ]
+
+
+def profile_verify_response(fake: FakeWise, call: Call, ott: OneTimeToken) -> FakeResponse:
+    """What the profile-level factor verify endpoints answer: the OTT and each challenge's state."""
+    properties = ott_properties(fake, ott)
+    body = {
+        "oneTimeToken": ott.token,
+        "challenges": [
+            {"primaryChallenge": {"type": c["primaryChallenge"]["type"]}, "passed": c["passed"]}
+            for c in properties["challenges"]
+        ],
+        "validity": properties["validity"],
+    }
+    return secure_response(fake, call.request, json_response(200, body))
