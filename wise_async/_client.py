@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from functools import cached_property
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +24,6 @@ from wise_api.facade import GeneratedNamespaces
 from ._auth import Credentials, WiseAuth
 from ._environment import Environment, EnvironmentName, resolve_environment
 from ._exceptions import APIConnectionError, APITimeoutError, make_status_error
-from ._helpers import ClientHelpers
 from ._jose_transport import JoseSupport
 from ._operations import OperationTable, default_table
 from ._retry import RetryPolicy
@@ -38,17 +38,20 @@ from ._tokens import (
     UserTokens,
 )
 from ._transport import RetryingTransport
+from .pagination import PaginationMixin
 
 if TYPE_CHECKING:
     from ._jose import ClientKeyPair
     from .cards import CardSecrets
+    from .files import Files
     from .jose import JoseKeyring
+    from .statements import BalanceStatements
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = "wise-async/0.1.0"
 
 
-class WiseClient(GeneratedNamespaces, ClientHelpers):
+class WiseClient(GeneratedNamespaces, PaginationMixin):
     """Async client for the Wise Platform API; use as ``async with WiseClient(...) as wise:``.
 
     Credentials (any combination):
@@ -177,6 +180,20 @@ class WiseClient(GeneratedNamespaces, ClientHelpers):
     def card_secrets(self) -> CardSecrets:
         """Card details, card PIN and preset PIN over the twcard host (``wise_async.cards``)."""
         return self._jose.card_secrets
+
+    @cached_property
+    def statements(self) -> BalanceStatements:
+        """Balance statements in every format, over any range (:mod:`wise_async.statements`)."""
+        from .statements import BalanceStatements
+
+        return BalanceStatements(self)
+
+    @cached_property
+    def files(self) -> Files:
+        """Transfer PDFs and multipart uploads (:mod:`wise_async.files`)."""
+        from .files import Files
+
+        return Files(self)
 
     @property
     def _generated_client(self) -> AuthenticatedClient:
