@@ -16,15 +16,16 @@ import base64
 import contextlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import attrs
 import httpx
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ._exceptions import ScaChallenge, ScaRequiredError, WiseError, make_status_error
 from ._operations import OperationSpec
+
+if TYPE_CHECKING:  # cryptography loads only when a signer is made (~30 ms of import time otherwise)
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 APPROVAL_HEADER = "x-2fa-approval"
 SIGNATURE_HEADER = "X-Signature"
@@ -98,6 +99,9 @@ class PrivateKeyScaSigner:
         if isinstance(private_key, str):
             private_key = private_key.encode()
         if isinstance(private_key, bytes):
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.asymmetric import rsa
+
             loaded = serialization.load_pem_private_key(private_key, password=password)
             if not isinstance(loaded, rsa.RSAPrivateKey):
                 raise TypeError("SCA signing needs an RSA private key")
@@ -108,6 +112,9 @@ class PrivateKeyScaSigner:
         return f"PrivateKeyScaSigner(key_size={self._key.key_size})"
 
     def sign(self, one_time_token: str) -> str:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
         signature = self._key.sign(one_time_token.encode("utf-8"), padding.PKCS1v15(), hashes.SHA256())
         return base64.b64encode(signature).decode("ascii")
 
