@@ -5,13 +5,14 @@ from __future__ import annotations
 import base64
 import json
 import logging
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
+from asgi_request import Receive, Scope, Send, StarletteLikeRequest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -426,28 +427,6 @@ async def test_in_memory_deduplicator() -> None:
 # --------------------------------------------------------------------------------------------------
 # Framework helper through a tiny pure-ASGI app (no FastAPI/Starlette installed)
 
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
-
-class MiniRequest:
-    """The two things Starlette's Request offers that the helper needs."""
-
-    def __init__(self, scope: Scope, receive: Receive) -> None:
-        self.headers = httpx.Headers(
-            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        )
-        self._receive = receive
-
-    async def body(self) -> bytes:
-        chunks: list[bytes] = []
-        while True:
-            message = await self._receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                return b"".join(chunks)
-
 
 def make_app(public_keys: list[str], dedupe: InMemoryWebhookDeduplicator) -> Callable[..., Awaitable[None]]:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -455,7 +434,7 @@ def make_app(public_keys: list[str], dedupe: InMemoryWebhookDeduplicator) -> Cal
         status = 200
         payload: dict[str, Any]
         try:
-            event = await verified_webhook(MiniRequest(scope, receive), public_keys=public_keys)
+            event = await verified_webhook(StarletteLikeRequest(scope, receive), public_keys=public_keys)
         except (WebhookVerificationError, WebhookPayloadError) as exc:
             status, payload = 400, {"error": str(exc)}
         else:

@@ -4,11 +4,12 @@ request, no framework installed) verifies them over the raw body through ``httpx
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
+from asgi_request import Receive, Scope, Send, StarletteLikeRequest
 
 from wise_async.testing import FakeWise, WebhookDelivery
 from wise_async.webhooks import (
@@ -23,28 +24,6 @@ from wise_async.webhooks import (
     verify_webhook,
     webhook_dependency,
 )
-
-Scope = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
-Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
-
-
-class StarletteLikeRequest:
-    """The two members of ``starlette.requests.Request`` the helper uses."""
-
-    def __init__(self, scope: Scope, receive: Receive) -> None:
-        self.headers = httpx.Headers(
-            [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
-        )
-        self._receive = receive
-
-    async def body(self) -> bytes:
-        chunks: list[bytes] = []
-        while True:
-            message = await self._receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                return b"".join(chunks)
 
 
 def receiver(fake: FakeWise, events: list[WebhookEvent]) -> Callable[..., Awaitable[None]]:
