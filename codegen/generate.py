@@ -23,7 +23,7 @@ from openapi_python_client.config import Config, ConfigFile, MetaType
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.errors import GeneratorError
 
-from codegen import facade, surface
+from codegen import enums, facade, surface
 from codegen.normalize import load_spec, normalize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +79,7 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
         ]
         hooks, config.post_hooks = config.post_hooks, []
         project = Project(openapi=data, config=config, custom_template_path=TEMPLATES)
+        project.env.globals["strict_enums"] = enums.enums_under_unions(data)
         errors += list(project.build())
         operations = facade.collect_operations(data, spec, config.field_prefix)
         facade.write(project, operations, staging)
