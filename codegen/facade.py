@@ -237,9 +237,7 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation]) ->
         success = " | ".join(op.success_types) or "None"
         if returns_file:
             success = "bytes"
-        positional = [a for a in args if a != "*,"]
         signature = ", ".join(["self", *(a.rstrip(",") for a in args)]) if args else "self"
-        del positional
         call = ", ".join(k.rstrip(",") for k in kwargs)
         summary_text = op.endpoint.summary.get_untrusted_value() if op.endpoint.summary else ""
         summary = (

@@ -75,9 +75,8 @@ class Credentials:
             provider = self.client_credentials or self.user
         elif not op.security:  # the spec says: no authentication at all
             return None
-        elif op.allows_anonymous:
-            provider = self.client_credentials or self.user
-            return provider
+        elif op.allows_anonymous:  # a token if we have one (client credentials first), else none
+            return self.client_credentials or self.user
         else:
             provider = self.user or self.client_credentials
         if provider is None:

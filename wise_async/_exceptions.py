@@ -43,6 +43,7 @@ from typing import Any
 import attrs
 import httpx
 
+from ._idempotency import idempotency_key_of
 from ._redaction import redact_text, redact_url
 from ._retry import parse_retry_after
 
@@ -77,7 +78,6 @@ _CORRELATION_ID_HEADER = "x-external-correlation-id"
 _RATE_LIMITED_BY_HEADER = "x-rate-limited-by"
 _SCA_TOKEN_HEADER = "x-2fa-approval"
 _SCA_RESULT_HEADER = "x-2fa-approval-result"
-_IDEMPOTENCY_HEADER = "x-idempotence-uuid"
 
 # Headers whose values are credentials; scrubbed from any text that might echo them.
 _CREDENTIAL_HEADERS = (
@@ -549,11 +549,7 @@ class ScaRequiredError(PermissionDeniedError):
                 request.headers.get(_SCA_TOKEN_HEADER, "") if request is not None else ""
             )
         if idempotency_key is None and request is not None:
-            # set by the auth flow for header and body keys alike (customerTransactionId ...)
-            extension = request.extensions.get("wise_idempotency_key")
-            idempotency_key = (
-                extension if isinstance(extension, str) else request.headers.get(_IDEMPOTENCY_HEADER)
-            )
+            idempotency_key = idempotency_key_of(request)  # header and body keys alike
         self.one_time_token = one_time_token
         self.challenges = list(challenges)
         self.action_type = action_type
