@@ -21,7 +21,7 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 CODEGEN := $(wildcard codegen/*.py codegen/templates/*.jinja codegen/templates/*/*.jinja) generator-config.yml
 
-.PHONY: help install spec generate regenerate test test-py310 lint format bench clean
+.PHONY: help install spec generate regenerate dist test test-py310 lint format bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -56,6 +56,10 @@ regenerate: $(INSTALLED) ## Fetch the spec, generate, print the API changelog ag
 	$(PY) -m codegen.surface openapi/surface.lock generated/wise_api/surface.lock --update
 	$(PY) -m codegen.spec_source --update-lock
 
+dist: $(INSTALLED) $(GENERATED) ## Build the wheel and sdist into dist/ (both carry generated/wise_api and py.typed)
+	rm -rf dist
+	$(PY) -m build --outdir dist .
+
 test: install $(GENERATED) ## Install, fetch the spec, generate, and run every test (unit, trio, contract through Prism), then again on Python 3.10
 	$(PY) -m codegen.surface openapi/surface.lock generated/wise_api/surface.lock
 	$(PY) -m pytest
@@ -80,4 +84,4 @@ bench: install $(GENERATED) ## Import-time and memory benchmarks → bench/resul
 	$(PY) -m bench.run
 
 clean: ## Remove build outputs (spec copy, generated code); keeps .venv and node_modules
-	rm -rf generated openapi/index.yaml openapi/index.normalized.json
+	rm -rf generated dist openapi/index.yaml openapi/index.normalized.json

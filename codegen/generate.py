@@ -83,6 +83,7 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
         errors += list(project.build())
         operations = facade.collect_operations(data, spec, config.field_prefix)
         facade.write(project, operations, staging)
+        (staging / "py.typed").write_text("", encoding="utf-8")  # PEP 561: users' mypy reads our types
         surface.write(surface.build(data, operations), staging / "surface.lock")
         config.post_hooks = hooks  # one formatter pass over generator output and facade alike
         project._run_post_hooks()

@@ -42,8 +42,7 @@ from ._sca import (
     ScaSolverError,
 )
 from ._tokens import ClientCredentials, OAuthTokens, PersonalToken, TokenProvider, UserTokens
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 __all__ = [
     "PRODUCTION",

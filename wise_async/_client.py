@@ -38,6 +38,7 @@ from ._tokens import (
     UserTokens,
 )
 from ._transport import RetryingTransport
+from ._version import __version__
 from .pagination import PaginationMixin
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
     from .statements import BalanceStatements
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-USER_AGENT = "wise-async/0.1.0"
+USER_AGENT = f"wise-async/{__version__}"
 
 
 class WiseClient(GeneratedNamespaces, PaginationMixin):
