@@ -51,7 +51,7 @@ $(GENERATED): $(SPEC) $(CODEGEN) | $(INSTALLED)
 	$(PY) -m codegen.generate
 
 regenerate: $(INSTALLED) ## Fetch the spec, generate, print the API changelog against openapi/surface.lock, update the locks
-	$(PY) -m codegen.spec_source
+	$(PY) -m codegen.spec_source --regenerating
 	$(PY) -m codegen.generate
 	$(PY) -m codegen.surface openapi/surface.lock generated/wise_api/surface.lock --update
 	$(PY) -m codegen.spec_source --update-lock

@@ -1,8 +1,10 @@
 """``make spec``: fetch the Wise bundle into ``openapi/index.yaml`` and check it against the lock.
 
-Source, in order: ``WISE_SPEC`` (a path or an http(s) URL), ``../shared/wise-openapi/index.yaml`` when
-present, else Wise's published bundle. ``openapi/spec.lock`` records the digest the committed surface
-lock was made from; a different spec is reported plainly (``make regenerate`` reviews and adopts it).
+Source, in order: ``WISE_SPEC`` (a path or an http(s) URL), the source recorded in ``openapi/spec.lock``
+(when it still exists), ``../shared/wise-openapi/index.yaml`` when present, else Wise's published bundle.
+``openapi/spec.lock`` records the digest and source the committed surface lock was made from, so after
+``WISE_SPEC=... make regenerate`` every later ``make`` (and the tests) use that spec without ``WISE_SPEC``.
+A different spec is reported plainly; ``make regenerate`` reviews and adopts it.
 """
 
 from __future__ import annotations
@@ -19,17 +21,51 @@ TARGET = ROOT / "openapi" / "index.yaml"
 LOCK = ROOT / "openapi" / "spec.lock"
 
 
-def choose_source(env: dict[str, str]) -> str:
+def _is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def _resolve(source: str) -> str:
+    """A recorded source as usable here: URLs as they are, paths relative to the repository root."""
+    if _is_url(source):
+        return source
+    path = Path(source).expanduser()
+    return str((path if path.is_absolute() else ROOT / path).resolve())
+
+
+def choose_source(env: dict[str, str], lock: Path | None = None) -> str:
     explicit = env.get("WISE_SPEC", "").strip()
     if explicit:
         return explicit
+    recorded = read_lock(lock).get("source")
+    if recorded and (_is_url(recorded) or Path(_resolve(recorded)).is_file()):
+        return _resolve(recorded)
     if SHARED_COPY.exists():
         return str(SHARED_COPY)
     return PUBLISHED_URL
 
 
+def local_spec_path(env: dict[str, str]) -> Path:
+    """The spec file the tests compare against: the chosen source, or the fetched copy for a URL."""
+    source = choose_source(env)
+    return TARGET if _is_url(source) else Path(source).expanduser()
+
+
+def _recordable(source: str) -> str:
+    """``source`` as written into the lock: relative to the repository root when beside it."""
+    if _is_url(source):
+        return source
+    path = Path(source).expanduser().resolve()
+    try:
+        return (
+            os.path.relpath(path, ROOT.resolve()) if path.is_relative_to(ROOT.resolve().parent) else str(path)
+        )
+    except ValueError:  # another drive
+        return str(path)
+
+
 def read_source(source: str) -> bytes:
-    if source.startswith(("http://", "https://")):
+    if _is_url(source):
         import httpx
 
         response = httpx.get(source, follow_redirects=True, timeout=60.0)
@@ -49,12 +85,13 @@ def read_lock(path: Path | None = None) -> dict[str, str]:
     return facts
 
 
-def write_lock(digest: str, size: int, path: Path | None = None) -> None:
+def write_lock(digest: str, size: int, path: Path | None = None, *, source: str | None = None) -> None:
     path = LOCK if path is None else path
+    recorded = f"source {_recordable(source)}\n" if source else ""
     path.write_text(
         "# Digest of the Wise OpenAPI bundle that openapi/surface.lock was generated from"
         " (make regenerate).\n"
-        f"sha256 {digest}\nbytes {size}\n",
+        f"sha256 {digest}\nbytes {size}\n{recorded}",
         encoding="utf-8",
     )
 
@@ -67,12 +104,21 @@ def main(argv: list[str]) -> int:
     digest = hashlib.sha256(content).hexdigest()
     print(f"spec: {source} → {TARGET.relative_to(ROOT)} (sha256 {digest[:16]}…, {len(content)} bytes)")
     if "--update-lock" in argv[1:]:
-        write_lock(digest, len(content))
+        write_lock(digest, len(content), source=source)
         print(f"spec: {LOCK.relative_to(ROOT)} updated")
         return 0
     locked = read_lock().get("sha256")
+    regenerating = "--regenerating" in argv[1:]
     if locked is None:
-        print("spec: no openapi/spec.lock yet; run `make regenerate` to create it")
+        print(
+            "spec: no openapi/spec.lock yet; "
+            + ("it is created below" if regenerating else "run `make regenerate` to create it")
+        )
+    elif locked != digest and regenerating:
+        print(
+            f"spec: a new spec (lock sha256 {locked[:16]}…, this one {digest[:16]}…): the changelog below"
+            " shows what it changes, then the locks adopt it"
+        )
     elif locked != digest:
         print(
             f"spec: NOTE this is not the spec the locks were made from (lock sha256 {locked[:16]}…, "

@@ -1,14 +1,17 @@
 """The API-surface lock: one line per operation and per model, so a spec release is a reviewable diff.
 
-``openapi/surface.lock`` is committed. ``make regenerate`` prints what changed against it (added,
-removed and changed operations and models) and then updates it.
+``openapi/surface.lock`` is committed. ``make regenerate`` prints what changed against it, one line per
+fact, each labelled ``breaking`` or ``additive`` (operations by facade name, fields added/removed/retyped,
+required-ness, enum values, API-version moves), and then updates it.
 """
 
 from __future__ import annotations
 
+import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from openapi_python_client.parser import GeneratorData
@@ -66,41 +69,222 @@ def read(path: Path) -> dict[str, str]:
     return entries
 
 
+Label = Literal["breaking", "additive"]
+
+# A path's leading version segment: ``/v3/...`` or Wise's quarterly ``/2026Q4/...``.
+VERSION_SEGMENT = re.compile(r"^/(v\d+|\d{4}Q[1-4])(?=/|$)")
+QUARTER = re.compile(r"\d{4}Q[1-4]")
+
+
+@dataclass(frozen=True)
+class Change:
+    """One reviewable change, about ``subject`` (a facade name, model or enum)."""
+
+    label: Label
+    subject: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.label:<9} {self.text}"
+
+    def sort_key(self) -> tuple[bool, str, str]:
+        """Breaking changes first, then grouped by subject."""
+        return (self.label != "breaking", self.subject, self.text)
+
+
+def _op_fields(line: str) -> dict[str, str]:
+    """``GET /p module facade=a.b deprecated=false tokens=T request=R response=S`` → named parts."""
+    positional = [part for part in line.split(" ") if "=" not in part]
+    fields = dict(zip(("method", "path", "module"), [*positional, "?", "?", "?"], strict=False))
+    for part in line.split(" "):
+        if "=" not in part:
+            continue
+        key, _, value = part.partition("=")
+        fields[key] = value
+    return fields
+
+
+def _union_parts(type_code: str) -> list[str]:
+    """Top-level ``|`` members of a compact type (brackets nest): ``list[A|B]|Unset`` → 2 parts."""
+    parts: list[str] = []
+    depth = start = 0
+    for i, char in enumerate(type_code):
+        if char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(type_code[start:i])
+            start = i + 1
+    parts.append(type_code[start:])
+    return parts
+
+
+def _field_types(value: str) -> dict[str, tuple[str, bool]]:
+    """Model line → ``{python_name: (type without Unset, required)}``."""
+    fields: dict[str, tuple[str, bool]] = {}
+    if value == "-":
+        return fields
+    for token in value.split(" "):
+        name, type_code = token.split(":", 1)
+        parts = _union_parts(type_code)
+        kept = [p for p in parts if p != "Unset"]
+        fields[name] = ("|".join(kept) or "Unset", len(kept) == len(parts))
+    return fields
+
+
+def _facade(fields: dict[str, str]) -> str:
+    return f"wise.{fields.get('facade', '?')}"
+
+
+def _describe_op(operation_id: str, fields: dict[str, str]) -> str:
+    return f"{_facade(fields)} ({fields['method']} {fields['path']}, {operation_id})"
+
+
+def _without_version(path: str) -> str:
+    return VERSION_SEGMENT.sub("/{version}", path)
+
+
+def _op_changes(
+    operation_id: str, old_line: str, new_line: str
+) -> tuple[list[Change], tuple[str, str] | None]:
+    """Changes of one operation, and its version move (``/v1 → /2026Q4``) reported apart."""
+    old, new = _op_fields(old_line), _op_fields(new_line)
+    name = _facade(new)
+    changes: list[Change] = []
+    moved = None
+    if old["path"] != new["path"] or old["method"] != new["method"]:
+        if old["method"] == new["method"] and _without_version(old["path"]) == _without_version(new["path"]):
+            old_v, new_v = VERSION_SEGMENT.match(old["path"]), VERSION_SEGMENT.match(new["path"])
+            moved = (old_v.group(1) if old_v else "(none)", new_v.group(1) if new_v else "(none)")
+        else:
+            text = f"operation {name} ({operation_id}) moved: {old['method']} {old['path']} → "
+            changes.append(Change("breaking", name, text + f"{new['method']} {new['path']}"))
+    if old.get("facade") != new.get("facade"):
+        text = f"operation {operation_id} renamed: {_facade(old)} → {name}"
+        changes.append(Change("breaking", name, text))
+    for key, what in (("request", "request body"), ("response", "response"), ("tokens", "accepted tokens")):
+        if old.get(key) != new.get(key):
+            text = f"operation {name} {what}: {old.get(key)} → {new.get(key)}"
+            changes.append(Change("breaking", name, text))
+    if old.get("deprecated") != new.get("deprecated"):
+        state = "deprecated" if new.get("deprecated") == "true" else "no longer deprecated"
+        changes.append(Change("additive", name, f"operation {name} {state}"))
+    if old["module"] != new["module"] and not changes and moved is None:
+        text = f"operation {name} module: {old['module']} → {new['module']}"
+        changes.append(Change("breaking", name, text))
+    return changes, moved
+
+
+def _model_changes(model: str, old_value: str, new_value: str) -> list[Change]:
+    old, new = _field_types(old_value), _field_types(new_value)
+    changes: list[Change] = []
+    for name in sorted(new.keys() - old.keys()):
+        type_code, required = new[name]
+        if required:
+            text = f"{model}.{name} added, required: {type_code}"
+            changes.append(Change("breaking", model, text))
+        else:
+            changes.append(Change("additive", model, f"{model}.{name} added: {type_code}"))
+    for name in sorted(old.keys() - new.keys()):
+        changes.append(Change("breaking", model, f"{model}.{name} removed (was {old[name][0]})"))
+    for name in sorted(old.keys() & new.keys()):
+        (old_type, old_required), (new_type, new_required) = old[name], new[name]
+        if old_type != new_type:
+            changes.append(Change("breaking", model, f"{model}.{name} retyped: {old_type} → {new_type}"))
+        if old_required != new_required:
+            now = "required" if new_required else "optional (may be Unset)"
+            changes.append(Change("breaking", model, f"{model}.{name} now {now}"))
+    return changes
+
+
+def _enum_changes(enum: str, old_value: str, new_value: str) -> list[Change]:
+    old, new = set(old_value.split("|")), set(new_value.split("|"))
+    changes = [
+        # Enums are forward-compatible (unknown values parse as UNKNOWN), so new values break nothing.
+        Change("additive", enum, f"enum {enum} value added: {value}")
+        for value in sorted(new - old)
+    ]
+    changes += [
+        Change("breaking", enum, f"enum {enum} value removed: {value}") for value in sorted(old - new)
+    ]
+    return changes
+
+
+def changes(old: dict[str, str], new: dict[str, str]) -> list[Change]:
+    """Every difference between two surfaces, one :class:`Change` per reviewable fact."""
+    found: list[Change] = []
+    moves: dict[tuple[str, str], list[str]] = {}
+    for key in sorted(new.keys() | old.keys()):
+        kind, name = key.split(" ", 1)
+        if key not in old:
+            if kind == "op":
+                text = f"operation added: {_describe_op(name, _op_fields(new[key]))}"
+                found.append(Change("additive", _facade(_op_fields(new[key])), text))
+            else:
+                found.append(Change("additive", name, f"{kind} added: {name}"))
+        elif key not in new:
+            if kind == "op":
+                text = f"operation removed: {_describe_op(name, _op_fields(old[key]))}"
+                found.append(Change("breaking", _facade(_op_fields(old[key])), text))
+            else:
+                found.append(Change("breaking", name, f"{kind} removed: {name}"))
+        elif old[key] != new[key]:
+            if kind == "op":
+                op_changes, moved = _op_changes(name, old[key], new[key])
+                found += op_changes
+                if moved:
+                    moves.setdefault(moved, []).append(_facade(_op_fields(new[key])))
+            elif kind == "model":
+                found += _model_changes(name, old[key], new[key])
+            else:
+                found += _enum_changes(name, old[key], new[key])
+    for (old_version, new_version), names in sorted(moves.items()):
+        shown = ", ".join(sorted(names)[:3]) + (", …" if len(names) > 3 else "")
+        text = (
+            f"API version {old_version} → {new_version} for {len(names)} operation(s), facade names"
+            f" unchanged ({shown})"
+        )
+        if QUARTER.fullmatch(old_version) and QUARTER.fullmatch(new_version):
+            text += f"; WiseClient(api_version={old_version!r}) keeps the old version"
+        found.append(Change("breaking", "", text))
+    return sorted(found, key=Change.sort_key)
+
+
 def changelog(old: dict[str, str], new: dict[str, str]) -> list[str]:
-    """Human-readable differences, grouped as added / removed / changed."""
-    lines: list[str] = []
-    for title, keys in (
-        ("added", sorted(new.keys() - old.keys())),
-        ("removed", sorted(old.keys() - new.keys())),
-        ("changed", sorted(k for k in old.keys() & new.keys() if old[k] != new[k])),
-    ):
-        for key in keys:
-            lines.append(f"{title} {key}")
-            if title == "changed":
-                lines.append(f"    was: {old[key]}")
-                lines.append(f"    now: {new[key]}")
-    return lines
+    """The changes as lines: ``breaking  Quote.rate retyped: float → str``, breaking ones first."""
+    return [str(change) for change in changes(old, new)]
+
+
+def summary(found: list[Change], lock: Path | str, operations: int) -> str:
+    """The line CI reads: ``surface: 3 change(s) against LOCK: 1 breaking, 2 additive``."""
+    if not found:
+        return f"surface: no change against {lock} ({operations} operations)"
+    breaking = sum(1 for c in found if c.label == "breaking")
+    return (
+        f"surface: {len(found)} change(s) against {lock}: {breaking} breaking, "
+        f"{len(found) - breaking} additive ({operations} operations)"
+    )
 
 
 def main(argv: list[str]) -> int:
-    """``python -m codegen.surface LOCK NEW [--update]``: print the changelog, optionally adopt NEW."""
+    """``python -m codegen.surface LOCK NEW [--update] [--check]``: print the changelog.
+
+    ``--update`` adopts NEW as LOCK. ``--check`` makes the exit status CI-readable: 0 no change,
+    1 additive changes only, 2 at least one breaking change.
+    """
     lock, new_path = Path(argv[1]), Path(argv[2])
     old, new = read(lock), read(new_path)
-    lines = changelog(old, new)
+    found = changes(old, new)
     ops = sum(1 for k in new if k.startswith("op "))
-    if lines:
-        counts = {
-            kind: sum(1 for line in lines if line.startswith(kind + " "))
-            for kind in ("added", "removed", "changed")
-        }
-        summary = ", ".join(f"{n} {kind}" for kind, n in counts.items())
-        print(f"surface: {sum(counts.values())} change(s) against {lock} ({summary}):")
-        print("\n".join(lines))
-    else:
-        print(f"surface: no change against {lock} ({ops} operations)")
+    print(summary(found, lock, ops))
+    for change in found:
+        print(f"  {change}")
     if "--update" in argv[3:]:
         lock.write_text(new_path.read_text(encoding="utf-8"), encoding="utf-8")
         print(f"surface: {lock} updated")
+    if "--check" in argv[3:] and found:
+        return 2 if any(c.label == "breaking" for c in found) else 1
     return 0
 
 

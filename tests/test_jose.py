@@ -20,25 +20,22 @@ from joserfc.registry import HeaderParameter
 from wise_async import _jose
 from wise_async._exceptions import JoseError, WiseError
 from wise_async._jose import (
-    CardPin,
     ClientKeyPair,
     JoseAlgorithmError,
     JoseKeyError,
     JweDecryptionError,
     JweRequest,
     JwsVerificationError,
-    SensitiveCardDetails,
-    build_card_encrypted_payload,
     decrypt_jwe,
     decrypt_jwe_with_cek,
     decrypt_then_verify,
     encrypt_jwe,
     load_public_key,
-    parse_card_response,
     sign_jws,
     sign_then_encrypt,
     verify_jws,
 )
+from wise_async.cards import CardPin, SensitiveCardDetails, build_card_encrypted_payload, parse_card_response
 
 PAN = "4396910000012345"
 CVV = "739"

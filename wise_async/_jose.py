@@ -1,4 +1,4 @@
-"""JOSE primitives for Wise: JWE request/response encryption, JWS signing, card-data envelopes.
+"""JOSE primitives for Wise: JWE request/response encryption, JWS signing (card data: ``cards.py``).
 
 Transport-independent: nothing here performs HTTP. The client layer decides *which* key and allow-list
 apply to a call and hands them in; this module never lets a token pick either. Every compact token's
@@ -71,21 +71,17 @@ __all__ = [
     "JWE_REQUEST_ALGORITHMS",
     "JWS_ALGORITHMS",
     "MAX_JOSE_PAYLOAD_BYTES",
-    "CardPin",
     "ClientKeyPair",
     "JoseAlgorithmError",
     "JoseKeyError",
     "JweDecryptionError",
     "JweRequest",
     "JwsVerificationError",
-    "SensitiveCardDetails",
-    "build_card_encrypted_payload",
     "decrypt_jwe",
     "decrypt_jwe_with_cek",
     "decrypt_then_verify",
     "encrypt_jwe",
     "load_public_key",
-    "parse_card_response",
     "sign_jws",
     "sign_then_encrypt",
     "verify_jws",
@@ -781,172 +777,3 @@ def decrypt_then_verify(
     if not inner_text:
         raise JwsVerificationError("decrypted jws+jwe payload is not a compact JWS")
     return verify_jws(inner_text, verification_key, algorithms=jws_algorithms, expected_kid=expected_jws_kid)
-
-
-# --------------------------------------------------------------------------------------------------
-# Sensitive card data (twcard host)
-
-
-def _mask_pan(pan: str) -> str:
-    return "*" * max(len(pan) - 4, 0) + pan[-4:] if len(pan) > 4 else "****"
-
-
-def _required_str(data: Mapping[str, Any], key: str, what: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value:
-        # Name the field, never the value: it may be a PAN or PIN in the wrong slot.
-        raise JoseError(f"{what} response has no usable {key!r}")
-    return value
-
-
-def _optional_str(data: Mapping[str, Any], key: str) -> str | None:
-    value = data.get(key)
-    return value if isinstance(value, str) else None
-
-
-@attrs.frozen(repr=False)
-class SensitiveCardDetails:
-    """Decrypted card details (``cardSensitiveDetailsGet``). PAN and CVV only via ``reveal_*()``.
-
-    ``repr``/``str`` show the last four PAN digits and mask everything else, including expiry and
-    cardholder name (PCI cardholder data), so an accidental log line leaks nothing usable.
-    """
-
-    _pan: str
-    _cvv2: str
-    expiry_date: str | None = None
-    cardholder_name: str | None = None
-    nonce: str | None = None
-
-    @classmethod
-    def from_response(cls, data: Mapping[str, Any]) -> SensitiveCardDetails:
-        """Build from the decrypted ``{nonce, pan, cvv2, expiryDate, cardholderName}`` object."""
-        return cls(
-            pan=_required_str(data, "pan", "card details"),
-            cvv2=_required_str(data, "cvv2", "card details"),
-            expiry_date=_optional_str(data, "expiryDate"),
-            cardholder_name=_optional_str(data, "cardholderName"),
-            nonce=_optional_str(data, "nonce"),
-        )
-
-    @property
-    def masked_pan(self) -> str:
-        """PAN with all but the last four digits replaced by ``*``."""
-        return _mask_pan(self._pan)
-
-    @property
-    def last4(self) -> str:
-        """Last four PAN digits (safe to display)."""
-        return self._pan[-4:]
-
-    def reveal_pan(self) -> str:
-        """The full card number. Never log it."""
-        return self._pan
-
-    def reveal_cvv(self) -> str:
-        """The CVV2 security code. Never log or store it."""
-        return self._cvv2
-
-    def __repr__(self) -> str:
-        expiry = "**/**" if self.expiry_date else None
-        name = "***" if self.cardholder_name else None
-        return (
-            f"SensitiveCardDetails(pan={self.masked_pan!r}, cvv='***', expiry_date={expiry!r}, "
-            f"cardholder_name={name!r}, nonce={self.nonce!r})"
-        )
-
-    __str__ = __repr__
-
-
-@attrs.frozen(repr=False)
-class CardPin:
-    """Decrypted card PIN (``cardPinGet``); the PIN is only reachable via :meth:`reveal_pin`."""
-
-    _pin: str
-    nonce: str | None = None
-
-    @classmethod
-    def from_response(cls, data: Mapping[str, Any]) -> CardPin:
-        """Build from the decrypted ``{nonce, pin}`` object."""
-        return cls(pin=_required_str(data, "pin", "card PIN"), nonce=_optional_str(data, "nonce"))
-
-    def reveal_pin(self) -> str:
-        """The card PIN. Never log or store it."""
-        return self._pin
-
-    def __repr__(self) -> str:
-        return f"CardPin(pin='***', nonce={self.nonce!r})"
-
-    __str__ = __repr__
-
-
-def build_card_encrypted_payload(
-    payload: Mapping[str, Any],
-    card_key_material: RSAKey | str | bytes,
-    *,
-    key_version: int,
-    alg: JweRequestAlg = "RSA1_5",
-) -> tuple[dict[str, Any], JweRequest]:
-    """Body ``{"keyVersion", "encryptedPayload"}`` for the twcard sensitive-data endpoints.
-
-    ``card_key_material`` is the ``key`` from ``fetchEncryptingKey`` (base64 DER or PEM) and
-    ``key_version`` its ``version``. The default ``alg`` follows Wise's card guide (RSA1_5); some
-    integrations use RSA-OAEP-256, hence the switch. Keep the returned :class:`JweRequest` to read
-    an encrypted response.
-    """
-    if isinstance(key_version, bool) or not isinstance(key_version, int):
-        raise TypeError("key_version must be an int")
-    plaintext = json.dumps(dict(payload), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-    request = encrypt_jwe(plaintext, card_key_material, alg=alg, enc="A256GCM")
-    return {"keyVersion": key_version, "encryptedPayload": request.compact}, request
-
-
-_COMPACT_JWE_CHARS: Final[frozenset[str]] = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
-)
-
-
-def _looks_like_compact_jwe(text: str) -> bool:
-    return text.startswith("eyJ") and text.count(".") == 4 and set(text) <= _COMPACT_JWE_CHARS
-
-
-_INVALID: Final = object()
-
-
-def parse_card_response(body: bytes, content_type: str | None, jwe_request: JweRequest) -> dict[str, Any]:
-    """Read a twcard response in either form Wise is documented to use.
-
-    Plain JSON (what the spec shows) is returned as is. A compact JWE (what the card guide describes)
-    — sent raw, as ``application/jose+json``, or as a JSON string — is decrypted with the request's
-    CEK and must be ``{"alg":"dir","enc":"A256GCM"}``. The guide names no other wrapper, so none is
-    guessed at. Empty bodies give ``{}``.
-    """
-    text = bytes(body).strip()
-    if not text:
-        return {}
-    media = (content_type or "").split(";", 1)[0].strip().lower()
-    decoded_text = text.decode("utf-8", "replace")
-    compact: str | None = None
-    if media in ("application/jose+json", "application/jose") or _looks_like_compact_jwe(decoded_text):
-        compact = decoded_text
-    else:
-        try:
-            parsed: Any = json.loads(text)
-        except (ValueError, RecursionError):
-            parsed = _INVALID
-        if isinstance(parsed, dict):
-            return parsed
-        if isinstance(parsed, str) and _looks_like_compact_jwe(parsed.strip()):
-            compact = parsed.strip()
-        else:
-            raise JoseError("card response is neither a JSON object nor a compact JWE")
-
-    plaintext = decrypt_jwe_with_cek(compact, jwe_request.cek)
-    try:
-        result: Any = json.loads(plaintext)
-    except (ValueError, RecursionError):
-        # Raised outside the handler: a JSONDecodeError keeps the whole decrypted document in .doc.
-        result = _INVALID
-    if not isinstance(result, dict):
-        raise JweDecryptionError("decrypted card response is not a JSON object")
-    return cast(dict[str, Any], result)

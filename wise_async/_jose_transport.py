@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 import httpx
 
+from ._compact import as_compact, compact_segments
 from ._redaction import get_logger
 
 if TYPE_CHECKING:
@@ -75,35 +76,7 @@ JOSE_METHOD_HEADER: Final = "X-TW-JOSE-Method"
 JOSE_CONTENT_TYPE: Final = "application/jose+json"
 _METHODS: Final[tuple[JoseMethod, ...]] = ("jwe", "jws", "jws+jwe")
 _OFF: Final = frozenset({"off", "none", "false"})
-_B64URL: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")
 _DROP_RESPONSE_HEADERS: Final = ("content-length", "content-encoding", "transfer-encoding")
-
-
-def _compact_segments(text: str) -> int:
-    """4 for a compact JWE (5 parts), 2 for a JWS (3 parts), -1 for anything else."""
-    if not text.startswith("eyJ") or not set(text) <= _B64URL:
-        return -1
-    dots = text.count(".")
-    return dots if dots in (2, 4) else -1
-
-
-def _as_compact(content: bytes) -> str | None:
-    """The compact token in a body sent raw or as a JSON string; None for anything else."""
-    text = content.strip()
-    if text[:1] == b'"':
-        try:
-            value: Any = json.loads(text)
-        except ValueError:
-            return None
-        if not isinstance(value, str):
-            return None
-        candidate = value.strip()
-    else:
-        try:
-            candidate = text.decode("ascii")
-        except UnicodeDecodeError:
-            return None
-    return candidate if _compact_segments(candidate) > 0 else None
 
 
 def _split_request_body(content: bytes, method: JoseMethod) -> tuple[bytes | None, str | None]:
@@ -111,10 +84,10 @@ def _split_request_body(content: bytes, method: JoseMethod) -> tuple[bytes | Non
     text = content.strip()
     if not text:
         return None, None
-    compact = _as_compact(text)
+    compact = as_compact(text)
     if compact is not None:
         outer_is_jwe = method in ("jwe", "jws+jwe")
-        if (_compact_segments(compact) == 4) == outer_is_jwe:
+        if (compact_segments(compact) == 4) == outer_is_jwe:
             return None, compact  # already protected by the caller (e.g. on the user's device)
         return compact.encode("ascii"), None  # a signed JWS to encrypt (jws+jwe done half by hand)
     if text[:1] == b'"':
@@ -230,7 +203,7 @@ class JoseTransport(httpx.AsyncBaseTransport):
 
         if plaintext is None:
             return (prebuilt or "").encode("ascii"), None
-        if method in ("jws", "jws+jwe") and _compact_segments(plaintext.decode("latin-1")) != 2:
+        if method in ("jws", "jws+jwe") and compact_segments(plaintext.decode("latin-1")) != 2:
             signing_key, alg = keyring.signing_key, keyring.jws_algorithm
             if signing_key is None or alg is None:
                 raise JoseKeyError(
@@ -283,7 +256,7 @@ class JoseTransport(httpx.AsyncBaseTransport):
             await response.aclose()
         if not content.strip():
             return self._plain(request, response, "empty")
-        compact = _as_compact(content)
+        compact = as_compact(content)
         if compact is None:
             if method != "jwe" and response.is_success:
                 raise JwsVerificationError(
@@ -291,7 +264,7 @@ class JoseTransport(httpx.AsyncBaseTransport):
                 )
             return self._plain(request, response, "plain")  # plain JSON: errors, or spec-shaped answers
 
-        segments = _compact_segments(compact)
+        segments = compact_segments(compact)
         if method == "jws":
             if segments != 2:
                 raise JwsVerificationError("jws response from Wise is not a compact JWS")
@@ -303,8 +276,8 @@ class JoseTransport(httpx.AsyncBaseTransport):
         if decrypted is None:
             return self._plain(request, response, "undecrypted")
         if method == "jws+jwe":
-            inner = _as_compact(decrypted)
-            if inner is None or _compact_segments(inner) != 2:
+            inner = as_compact(decrypted)
+            if inner is None or compact_segments(inner) != 2:
                 raise JwsVerificationError("decrypted jws+jwe response is not a compact JWS")
             decrypted = await self._verify(inner, keyring)
         return self._decoded(request, response, decrypted, how)

@@ -41,7 +41,6 @@ from ._exceptions import (
 from ._jose import (
     JWE_DECRYPT_ALGORITHMS,
     JWS_ALGORITHMS,
-    CardPin,
     ClientKeyPair,
     JoseAlgorithmError,
     JoseKeyError,
@@ -51,10 +50,10 @@ from ._jose import (
     JwsAlg,
     JwsVerificationError,
     KeyKind,
-    SensitiveCardDetails,
     load_public_key,
 )
 from ._redaction import get_logger
+from .cards import CardPin, SensitiveCardDetails  # re-exported: card data lives in wise_async.cards
 
 if TYPE_CHECKING:
     from wise_api.models.jose_request_public_keys_create_response_201 import (

@@ -1,7 +1,8 @@
 """Shared fixtures for the code-generation pipeline tests.
 
-The real Wise bundle lives beside the repository (``../shared/wise-openapi/index.yaml``); CI always has it,
-so a missing bundle fails these tests instead of skipping them. Loading, parsing and generating the
+The bundle is the one ``make`` uses: ``WISE_SPEC``, else the source recorded in ``openapi/spec.lock``, else
+``../shared/wise-openapi/index.yaml`` (codegen.spec_source decides). CI always has it, so a missing bundle
+fails these tests instead of skipping them. Loading, parsing and generating the
 bundle is slow (≈0.5 s, ≈1.5 s and ≈8 s), so each is done once per session and shared.
 """
 
@@ -19,13 +20,13 @@ from typing import Any
 
 import pytest
 
-from codegen import facade, surface
+from codegen import facade, spec_source, surface
 from codegen.generate import generate, load_config, parse
 from codegen.normalize import Spec, load_spec, normalize
 
 ROOT = Path(__file__).resolve().parents[2]
 assert (ROOT / "codegen" / "generate.py").is_file()
-BUNDLE = ROOT.parent / "shared" / "wise-openapi" / "index.yaml"
+BUNDLE = spec_source.local_spec_path(dict(os.environ))
 CONFIG_FILE = ROOT / "generator-config.yml"
 REPO_PACKAGE = ROOT / "generated" / "wise_api"
 
@@ -48,7 +49,10 @@ def generator_env() -> dict[str, str]:
 @pytest.fixture(scope="session")
 def bundle_path() -> Path:
     if not BUNDLE.is_file():
-        pytest.fail(f"the Wise OpenAPI bundle is missing at {BUNDLE} (CI always provides ../shared)")
+        pytest.fail(
+            f"the Wise OpenAPI bundle is missing at {BUNDLE}"
+            " (WISE_SPEC, else openapi/spec.lock's source, else ../shared)"
+        )
     return BUNDLE
 
 

@@ -33,6 +33,11 @@ OP_LINE = re.compile(
 SUFFIX = "CopyForSurfaceTest"
 
 
+def facade_name(op_line: str) -> str:
+    """``... facade=quotes.create ...`` → ``wise.quotes.create``."""
+    return "wise." + op_line.split(" facade=", 1)[1].split(" ", 1)[0]
+
+
 # --- choosing what to mutate ---------------------------------------------------------------------
 
 
@@ -118,7 +123,10 @@ def test_dropping_an_operation_reports_it_removed(
     path, method, operation_id = isolated_operation
     drop_operation(bundle_copy, path, method)
 
-    assert surface.changelog(base_surface, surface_of(bundle_copy)) == [f"removed op {operation_id}"]
+    facade = facade_name(base_surface[f"op {operation_id}"])
+    assert surface.changelog(base_surface, surface_of(bundle_copy)) == [
+        f"breaking  operation removed: {facade} ({method.upper()} {path}, {operation_id})"
+    ]
 
 
 def test_adding_an_operation_reports_it_added(
@@ -132,13 +140,16 @@ def test_adding_an_operation_reports_it_added(
 
     new = surface_of(bundle_copy)
 
-    assert surface.changelog(base_surface, new) == [f"added op {new_id}"]
     line = new[f"op {new_id}"]
+    new_path = f"{path}/copy-for-surface-test"
+    assert surface.changelog(base_surface, new) == [
+        f"additive  operation added: {facade_name(line)} ({method.upper()} {new_path}, {new_id})"
+    ]
     assert line.startswith(f"{method.upper()} {path}/copy-for-surface-test ")
     assert OP_LINE.match(line), line
 
 
-def test_changing_a_field_type_reports_the_model_changed(
+def test_changing_a_field_type_reports_the_field_retyped(
     bundle_copy: Spec,
     base_surface: dict[str, str],
     surface_of: SurfaceOf,
@@ -149,32 +160,40 @@ def test_changing_a_field_type_reports_the_model_changed(
 
     lines = surface.changelog(base_surface, surface_of(bundle_copy))
 
-    assert lines[0] == f"changed model {model}", lines
-    assert len(lines) == 3 and lines[1].startswith("    was: ") and lines[2].startswith("    now: ")
-    was, now = lines[1].split()[1:], lines[2].split()[1:]
-    assert len(was) == len(now), (was, now)
-    changed = [(a, b) for a, b in zip(was, now, strict=True) if a != b]
-    assert len(changed) == 1, changed
-    (old_field, new_field) = changed[0]
-    assert re.fullmatch(r"\w+:str(\|Unset)?", old_field), old_field
-    assert new_field == old_field.replace(":str", ":int", 1)
+    assert len(lines) == 1, lines
+    assert re.fullmatch(rf"breaking  {model}\.\w+ retyped: str → int", lines[0]), lines
 
 
 @pytest.fixture(scope="module")
 def all_mutations(
     raw_bundle: Spec,
+    base_surface: dict[str, str],
     surface_of: SurfaceOf,
     isolated_operation: tuple[str, str, str],
     retyped_field: tuple[str, str, str],
 ) -> tuple[dict[str, str], list[str]]:
-    """All three mutations in one spec: its surface and the expected change headlines."""
+    """All three mutations in one spec: its surface and patterns of the expected changelog lines."""
     spec = copy.deepcopy(raw_bundle)
     path, method, operation_id = isolated_operation
     new_id = copy_operation(spec, path, method)
     drop_operation(spec, path, method)
     key, prop, model = retyped_field
     spec["components"]["schemas"][key]["properties"][prop]["type"] = "integer"
-    return surface_of(spec), [f"added op {new_id}", f"removed op {operation_id}", f"changed model {model}"]
+    new = surface_of(spec)
+    removed, added = facade_name(base_surface[f"op {operation_id}"]), facade_name(new[f"op {new_id}"])
+    return new, [
+        re.escape(f"breaking  {model}.") + r"\w+" + re.escape(" retyped: str → int"),
+        re.escape(f"breaking  operation removed: {removed} ({method.upper()} {path}, {operation_id})"),
+        re.escape(
+            f"additive  operation added: {added} ({method.upper()} {path}/copy-for-surface-test, {new_id})"
+        ),
+    ]
+
+
+def matches_in_order(patterns: list[str], lines: list[str]) -> bool:
+    return len(patterns) == len(lines) and all(
+        re.fullmatch(pattern, line) for pattern, line in zip(patterns, lines, strict=True)
+    )
 
 
 def test_all_mutations_together(
@@ -182,27 +201,69 @@ def test_all_mutations_together(
 ) -> None:
     new, expected = all_mutations
     lines = surface.changelog(base_surface, new)
-    assert [line for line in lines if not line.startswith("    ")] == expected
+    assert matches_in_order(expected, lines), lines
 
 
 # --- the lock file and its CLI -------------------------------------------------------------------
 
 
-def test_changelog_groups_and_sorts() -> None:
-    old = {"op b": "1", "op a": "1", "model M": "x:int", "enum E": "A|B"}
-    new = {"op a": "2", "op c": "1", "model M": "x:int", "model N": "-", "enum E": "A"}
+def op_line(path: str, facade: str, *, method: str = "GET", response: str = "Thing", **extra: str) -> str:
+    parts = {"deprecated": "false", "tokens": "UserToken", "request": "-", "response": response, **extra}
+    tail = " ".join(f"{k}={v}" for k, v in parts.items())
+    return f"{method} {path} wise_api.api.t.m.asyncio facade={facade} {tail}"
+
+
+def test_changelog_one_labelled_line_per_fact() -> None:
+    old = {
+        "op quoteCreate": op_line("/v3/profiles/{profileId}/quotes", "quotes.create", method="POST"),
+        "op quoteUpdate": op_line("/v3/quotes/{quoteId}", "quotes.update", method="PATCH"),
+        "op oldThing": op_line("/v1/thing", "things.get", deprecated="false"),
+        "model Quote": "id:int rate:float|Unset user:int|Unset gone:str",
+        "enum QuoteStatus": "NEW|OLD",
+    }
+    new = {
+        "op quoteCreate": op_line("/2026Q4/profiles/{profileId}/quotes", "quotes.create", method="POST"),
+        "op widgetList": op_line("/v1/widgets", "widgets.list"),
+        "op oldThing": op_line("/v1/thing", "things.get", deprecated="true", response="Other"),
+        "model Quote": "id:int rate:str|Unset user:int extra:list[str|None]|Unset must:int",
+        "model Widget": "-",
+        "enum QuoteStatus": "NEW|NEWER",
+    }
     assert surface.changelog(old, new) == [
-        "added model N",
-        "added op c",
-        "removed op b",
-        "changed enum E",
-        "    was: A|B",
-        "    now: A",
-        "changed op a",
-        "    was: 1",
-        "    now: 2",
+        "breaking  API version v3 → 2026Q4 for 1 operation(s), facade names unchanged (wise.quotes.create)",
+        "breaking  Quote.gone removed (was str)",
+        "breaking  Quote.must added, required: int",
+        "breaking  Quote.rate retyped: float → str",
+        "breaking  Quote.user now required",
+        "breaking  enum QuoteStatus value removed: OLD",
+        "breaking  operation removed: wise.quotes.update (PATCH /v3/quotes/{quoteId}, quoteUpdate)",
+        "breaking  operation wise.things.get response: Thing → Other",
+        "additive  Quote.extra added: list[str|None]",
+        "additive  enum QuoteStatus value added: NEWER",
+        "additive  model added: Widget",
+        "additive  operation wise.things.get deprecated",
+        "additive  operation added: wise.widgets.list (GET /v1/widgets, widgetList)",
     ]
     assert surface.changelog(new, new) == []
+
+
+def test_quarter_to_quarter_moves_name_the_pin() -> None:
+    old = {f"op o{i}": op_line(f"/2026Q3/things/{i}", f"things.get{i}") for i in range(5)}
+    new = {k: v.replace("/2026Q3/", "/2026Q4/") for k, v in old.items()}
+    (line,) = surface.changelog(old, new)
+    assert line == (
+        "breaking  API version 2026Q3 → 2026Q4 for 5 operation(s), facade names unchanged"
+        " (wise.things.get0, wise.things.get1, wise.things.get2, …);"
+        " WiseClient(api_version='2026Q3') keeps the old version"
+    )
+
+
+def test_a_real_move_is_not_a_version_change() -> None:
+    old = {"op a": op_line("/v1/a", "things.a")}
+    new = {"op a": op_line("/v1/b", "things.a")}
+    assert surface.changelog(old, new) == [
+        "breaking  operation wise.things.a (a) moved: GET /v1/a → GET /v1/b"
+    ]
 
 
 def test_write_read_round_trip(tmp_path: Path) -> None:
@@ -234,8 +295,10 @@ def test_cli_prints_changelog_and_updates_only_when_asked(
     checked = run_surface_cli(str(lock), str(new))
     assert checked.returncode == 0, checked.stderr
     out = checked.stdout.splitlines()
-    assert out[0] == f"surface: 3 change(s) against {lock} (1 added, 1 removed, 1 changed):"
-    assert [line for line in out[1:] if not line.startswith("    ")] == expected
+    ops = sum(1 for k in new_entries if k.startswith("op "))
+    assert out[0] == f"surface: 3 change(s) against {lock}: 2 breaking, 1 additive ({ops} operations)"
+    assert matches_in_order(expected, [line.removeprefix("  ") for line in out[1:]]), out
+    assert run_surface_cli(str(lock), str(new), "--check").returncode == 2, "breaking → exit 2"
     assert lock.read_bytes() == before, "the lock changed without --update"
 
     updated = run_surface_cli(str(lock), str(new), "--update")
@@ -246,6 +309,18 @@ def test_cli_prints_changelog_and_updates_only_when_asked(
     again = run_surface_cli(str(lock), str(new))
     ops = sum(1 for k in new_entries if k.startswith("op "))
     assert again.stdout.strip() == f"surface: no change against {lock} ({ops} operations)"
+
+
+def test_check_exit_status_says_none_additive_or_breaking(tmp_path: Path) -> None:
+    lock, new = tmp_path / "surface.lock", tmp_path / "new.lock"
+    surface.write({"op a": op_line("/v1/a", "things.a")}, lock)
+    surface.write({"op a": op_line("/v1/a", "things.a")}, new)
+    assert surface.main(["surface", str(lock), str(new), "--check"]) == 0
+    surface.write({"op a": op_line("/v1/a", "things.a"), "op b": op_line("/v1/b", "things.b")}, new)
+    assert surface.main(["surface", str(lock), str(new), "--check"]) == 1
+    assert surface.main(["surface", str(lock), str(new)]) == 0, "without --check the status is 0"
+    surface.write({}, new)
+    assert surface.main(["surface", str(lock), str(new), "--check"]) == 2
 
 
 def test_cli_against_a_missing_lock_adds_everything(
@@ -259,7 +334,7 @@ def test_cli_against_a_missing_lock_adds_everything(
     assert surface.main(["surface", str(lock), str(new), "--update"]) == 0
 
     out = capsys.readouterr().out
-    assert "(2 added, 0 removed, 0 changed)" in out
+    assert ": 0 breaking, 2 additive (1 operations)" in out
     assert surface.read(lock) == surface.read(new)
 
 
@@ -293,7 +368,7 @@ def test_committed_spec_lock_names_the_bundle(bundle_path: Path) -> None:
     assert set(facts) >= {"sha256", "bytes"}
     content = bundle_path.read_bytes()
     assert (facts["sha256"], int(facts["bytes"])) == (hashlib.sha256(content).hexdigest(), len(content)), (
-        "openapi/spec.lock does not name ../shared/wise-openapi/index.yaml: run `make regenerate`"
+        f"openapi/spec.lock does not name {bundle_path}: run `make regenerate`"
     )
 
 
@@ -399,8 +474,30 @@ def test_update_lock_adopts_the_fetched_spec(
     assert facts == {
         "sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
         "bytes": str(source.stat().st_size),
+        "source": "../spec.yaml",  # beside the checkout: recorded relative to it, like ../shared
     }
     assert spec_source.LOCK.read_text(encoding="utf-8").startswith("# ")
     capsys.readouterr()
     spec_source.main(["spec_source"])
     assert capsys.readouterr().out.splitlines()[-1] == "spec: matches openapi/spec.lock"
+
+    monkeypatch.delenv("WISE_SPEC")  # the adopted spec stays the source, no WISE_SPEC needed
+    assert spec_source.choose_source({}) == str(source.resolve())
+    assert spec_source.local_spec_path({}) == source.resolve()
+    source.unlink()  # a recorded source that is gone falls back to the usual order
+    assert spec_source.choose_source({}) == spec_source.PUBLISHED_URL
+
+
+def test_regenerate_announces_the_new_spec_without_contradicting_itself(
+    sandbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "spec.yaml"
+    source.write_bytes(b"openapi: 3.1.0\n")
+    monkeypatch.setenv("WISE_SPEC", str(source))
+    spec_source.write_lock("0" * 64, 1)
+
+    assert spec_source.main(["spec_source", "--regenerating"]) == 0
+
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert "a new spec" in last and "changelog below" in last
+    assert "make regenerate" not in last

@@ -10,8 +10,12 @@ from typing import Any
 import pytest
 
 from wise_async import NotFoundError, PartnerScaSolver, PermissionDeniedError, ScaChallenge, ScaRequiredError
-from wise_async._jose import build_card_encrypted_payload
-from wise_async.cards import CardEncryptionKey, CardSecrets, RelayedCardResponse
+from wise_async.cards import (
+    CardEncryptionKey,
+    CardSecrets,
+    RelayedCardResponse,
+    build_card_encrypted_payload,
+)
 from wise_async.jose import CardPin, JoseError, JoseKeyError, JweDecryptionError, SensitiveCardDetails
 from wise_async.testing import FakeJose, FakeWise
 from wise_async.testing._fake_jose import jwe_decrypt_rsa
