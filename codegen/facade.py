@@ -255,6 +255,8 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation]) ->
                 "summary": summary,
                 "deprecated": "True" if op.deprecated else "False",
                 "binary": "True" if returns_file else "False",
+                # no success body declared: an empty 2xx is the answer, not a missing one
+                "empty_ok": not op.success_types or bool({"None", "Any"} & set(op.success_types)),
             }
         )
     template = project.env.get_template("facade_namespace.py.jinja")

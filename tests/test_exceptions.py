@@ -285,8 +285,12 @@ def test_status_error_carries_request_response_and_parsed_body() -> None:
     )
     error = make_status_error(response)
     assert isinstance(error, UnprocessableEntityError)
-    assert error.response is response
-    assert error.request is response.request
+    # what the error shows are redacted copies; the request as sent is kept for replays only
+    assert error.response is not response and error.response.status_code == 422
+    assert error.response.content == response.content
+    assert error.sent_request is response.request
+    assert error.request is not None and error.request.method == "POST"
+    assert "leak" not in str(error.request.url) and "profile=1" in str(error.request.url)
     assert error.headers["x-trace-id"] == "trace-abc"
     assert error.body == json.dumps(body).encode()
     assert error.errors == [ErrorDetail(code="NOT_VALID", message="Bad amount", path="amount")]

@@ -6,7 +6,11 @@ operation's ``security`` asks for, then reacts to Wise's answer:
 
 * 401 ``invalid_token``/``unauthorized`` with a refreshable token → refresh once (single-flight), replay once;
 * 403 with ``x-2fa-approval`` → the SCA handler approves the one-time token → replay the identical
-  request once; a second 403 is returned as is and becomes ``ScaRejectedError``. Never a loop.
+  request once; a second 403 is returned as is and becomes ``ScaRejectedError``. Never a loop, and the
+  SCA handler's own requests (OTT status, factor verification) never start SCA again.
+
+Because this overrides ``async_auth_flow``, httpx's ``requires_*_body`` flags do nothing: the request
+body is read here, and 401/403 bodies are read before they are inspected.
 
 Intermediate responses end up in ``response.history``, as with any httpx auth flow.
 """
@@ -21,6 +25,7 @@ from collections.abc import AsyncGenerator, Generator
 import httpx
 
 from ._environment import Environment
+from ._exceptions import MissingCredentialsError
 from ._idempotency import apply_idempotency
 from ._operations import OperationSpec, OperationTable
 from ._redaction import get_logger
@@ -30,11 +35,9 @@ from ._tokens import TokenProvider
 CORRELATION_HEADER = "X-External-Correlation-Id"
 REFRESHABLE_401_ERRORS = {"invalid_token", "unauthorized"}
 SCA_ATTEMPTED = "wise_sca_attempted"
+SCA_SIDE_REQUEST = "wise_sca_side_request"
+"""Request extension marking the SCA handler's own calls: a challenge on them is not solved again."""
 logger = get_logger("auth")
-
-
-class MissingCredentialsError(RuntimeError):
-    """The operation needs a credential this client was not given (e.g. client id/secret)."""
 
 
 class Credentials:
@@ -87,14 +90,13 @@ class Credentials:
 
 
 def _refreshable_401(response: httpx.Response) -> bool:
-    if response.status_code != 401:
-        return False
+    """A 401 that says the token is bad (or says nothing usable): worth one refresh."""
     try:
         body = json.loads(response.content or b"{}")
-    except ValueError:
+    except (ValueError, RecursionError):
         return True
     error = body.get("error") if isinstance(body, dict) else None
-    return error is None or error in REFRESHABLE_401_ERRORS
+    return not isinstance(error, str) or error in REFRESHABLE_401_ERRORS
 
 
 class WiseAuth(httpx.Auth):
@@ -143,6 +145,7 @@ class WiseAuth(httpx.Auth):
         return apply_idempotency(request, op, optional_headers=self._optional_idempotency)
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        await request.aread()  # a replay (refresh, SCA) sends the same bytes again
         op = self.operation_for(request)
         request = self._prepare(request, op)
         provider: TokenProvider | None = None
@@ -157,16 +160,21 @@ class WiseAuth(httpx.Auth):
 
         response = yield request
 
-        if provider is not None and _refreshable_401(response) and await provider.invalidate(token):
-            logger.info(
-                "401 from Wise: token refreshed, replaying %s %s once", request.method, request.url.path
-            )
-            token = await provider.get_token()
-            request.headers["Authorization"] = f"Bearer {token}"
-            response = yield request
+        if response.status_code == 401 and provider is not None:
+            await response.aread()
+            if _refreshable_401(response) and await provider.invalidate(token):
+                logger.info(
+                    "401 from Wise: token refreshed, replaying %s %s once", request.method, request.url.path
+                )
+                token = await provider.get_token()
+                request.headers["Authorization"] = f"Bearer {token}"
+                response = yield request
 
+        if response.status_code != 403 or request.extensions.get(SCA_SIDE_REQUEST):
+            return
         one_time_token = response.headers.get(APPROVAL_HEADER)
-        if response.status_code == 403 and one_time_token and APPROVAL_HEADER not in request.headers:
+        if one_time_token and APPROVAL_HEADER not in request.headers:
+            await response.aread()
             context = ScaContext(one_time_token, request, response, op, self._send_raw)
             approval = await self._sca.approve(context)
             request.headers.update(approval)

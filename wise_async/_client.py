@@ -21,9 +21,17 @@ import httpx
 from wise_api.client import AuthenticatedClient
 from wise_api.facade import GeneratedNamespaces
 
-from ._auth import Credentials, WiseAuth
+from ._auth import SCA_SIDE_REQUEST, Credentials, WiseAuth
+from ._body import DEFAULT_MAX_RESPONSE_BYTES
 from ._environment import Environment, EnvironmentName, resolve_environment
-from ._exceptions import APIConnectionError, APITimeoutError, make_status_error
+from ._exceptions import (
+    APIResponseValidationError,
+    ClientClosedError,
+    InvalidRequestError,
+    MissingCredentialsError,
+    WiseError,
+    make_status_error,
+)
 from ._jose_transport import JoseSupport
 from ._operations import OperationTable, default_table
 from ._retry import RetryPolicy
@@ -37,7 +45,7 @@ from ._tokens import (
     TokenRefreshHook,
     UserTokens,
 )
-from ._transport import RetryingTransport
+from ._transport import RetryingTransport, connection_error
 from ._version import __version__
 from .pagination import PaginationMixin
 
@@ -50,6 +58,24 @@ if TYPE_CHECKING:
 
 DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = f"wise-async/{__version__}"
+# Encodings ``_body.read_bounded`` inflates within the size cap (httpx would also offer br/zstd).
+ACCEPT_ENCODING = "gzip, deflate"
+
+
+def _request_of(exc: httpx.HTTPError) -> httpx.Request | None:
+    try:
+        return exc.request
+    except RuntimeError:
+        return None
+
+
+class _HttpClient(httpx.AsyncClient):
+    """The httpx client a ``WiseClient`` creates: a call after ``aclose()`` is a ``ClientClosedError``."""
+
+    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+        if self.is_closed:
+            raise ClientClosedError("this WiseClient is closed; create a new one")
+        return await super().send(request, **kwargs)
 
 
 class WiseClient(GeneratedNamespaces, PaginationMixin):
@@ -90,8 +116,12 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         clock: Clock = time.time,
         operations: OperationTable | None = None,
         jose_keys: JoseKeyring | ClientKeyPair | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        allow_insecure_http: bool = False,
     ) -> None:
-        self.environment = resolve_environment(environment, base_url, twcard_base_url)
+        self.environment = resolve_environment(
+            environment, base_url, twcard_base_url, allow_insecure_http=allow_insecure_http
+        )
         self._clock = clock
         self._on_token_refresh = on_token_refresh  # also for pairs adopted from code exchanges
         self._client_id = client_id
@@ -130,19 +160,27 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         policy = retry_policy or RetryPolicy(max_retries=max_retries)
         if http_client is not None:
             # Reuse the caller's pool, proxies and limits; add our retrying layer around its transport.
-            http_client._transport = self._jose.wrap(RetryingTransport(http_client._transport, policy=policy))
+            http_client._transport = self._jose.wrap(
+                RetryingTransport(
+                    http_client._transport, policy=policy, max_response_bytes=max_response_bytes
+                )
+            )
             http_client.auth = self._auth
             http_client.base_url = httpx.URL(self.environment.base_url)
             self._http = http_client
         else:
-            self._http = httpx.AsyncClient(
+            self._http = _HttpClient(
                 base_url=self.environment.base_url,
                 auth=self._auth,
                 transport=self._jose.wrap(
-                    RetryingTransport(transport or httpx.AsyncHTTPTransport(), policy=policy)
+                    RetryingTransport(
+                        transport or httpx.AsyncHTTPTransport(),
+                        policy=policy,
+                        max_response_bytes=max_response_bytes,
+                    )
                 ),
                 timeout=timeout,
-                headers={"User-Agent": USER_AGENT},
+                headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
             )
         self._low_level = AuthenticatedClient(base_url=self.environment.base_url, token="")
         self._low_level.set_async_httpx_client(self._http)
@@ -207,12 +245,16 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         return provider.tokens if isinstance(provider, UserTokens) else None
 
     async def _send_operation(self, request_kwargs: dict[str, Any], *, operation_id: str) -> httpx.Response:
+        if self._http.is_closed:
+            raise ClientClosedError("this WiseClient is closed; create a new one")
         try:
             return await self._http.request(**request_kwargs)
-        except httpx.TimeoutException as exc:
-            raise APITimeoutError(f"{operation_id}: request timed out", request=exc.request) from exc
-        except httpx.TransportError as exc:
-            raise APIConnectionError(f"{operation_id}: {type(exc).__name__}", request=exc.request) from exc
+        except WiseError:
+            raise
+        except httpx.InvalidURL as exc:
+            raise InvalidRequestError(f"{operation_id}: invalid URL: {exc}") from None
+        except (httpx.TransportError, httpx.DecodingError) as exc:  # a transport of the caller's, unwrapped
+            raise connection_error(exc, _request_of(exc)) from exc
 
     async def _send_raw(
         self,
@@ -223,12 +265,24 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         json: Any = None,
         content: bytes | None = None,
     ) -> httpx.Response:
-        return await self._http.request(method, path, headers=headers, json=json, content=content)
+        return await self._send_operation(
+            {
+                "method": method,
+                "url": path,
+                "headers": headers,
+                "json": json,
+                "content": content,
+                "extensions": {SCA_SIDE_REQUEST: True},
+            },
+            operation_id=f"{method} {path}",
+        )
 
     async def _request_token(self, form: Mapping[str, str]) -> OAuthTokens:
         """POST /oauth/token with HTTP Basic client credentials (form body, as Wise requires)."""
         if not (self._client_id and self._client_secret):
-            raise ValueError("client_id and client_secret are needed to obtain or refresh OAuth tokens")
+            raise MissingCredentialsError(
+                "client_id and client_secret are needed to obtain or refresh OAuth tokens"
+            )
         request = {
             "method": "POST",
             "url": "/oauth/token",
@@ -236,9 +290,14 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
             "auth": httpx.BasicAuth(self._client_id, self._client_secret),
         }
         response = await self._send_operation(request, operation_id="oauthTokenCreate")
-        if response.is_error:
+        if not response.is_success:
             raise make_status_error(response)
-        return OAuthTokens.from_response(response.json(), now=self._clock())
+        try:
+            return OAuthTokens.from_response(response.json(), now=self._clock())
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            raise APIResponseValidationError(
+                response, f"oauthTokenCreate: unusable token response ({exc})"
+            ) from None
 
     async def exchange_authorization_code(
         self, code: str, redirect_uri: str, *, use: bool = True

@@ -42,10 +42,36 @@ SANDBOX = Environment("sandbox", "https://api.wise-sandbox.com", "https://twcard
 PRODUCTION = Environment("production", "https://api.wise.com", "https://twcard.wise.com")
 
 
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def _is_loopback(host: str) -> bool:
+    return host in _LOOPBACK_HOSTS or host.startswith("127.") or host.endswith(".localhost")
+
+
+def check_transport_security(url: str, *, allow_insecure_http: bool) -> None:
+    """Refuse to send credentials in cleartext: ``http://`` only to loopback, unless the caller opts in."""
+    parsed = httpx.URL(url)
+    if parsed.scheme not in ("http", "https"):
+        raise ValueError(f"base URL must be http(s), not {parsed.scheme!r}")
+    if parsed.scheme == "http" and not allow_insecure_http and not _is_loopback(parsed.host):
+        raise ValueError(
+            f"refusing http:// to {parsed.host}: tokens would travel in cleartext. Use https://, "
+            "or pass allow_insecure_http=True for a trusted network (e.g. a sidecar proxy)"
+        )
+
+
 def resolve_environment(
-    environment: EnvironmentName | Environment, base_url: str | None, twcard_base_url: str | None
+    environment: EnvironmentName | Environment,
+    base_url: str | None,
+    twcard_base_url: str | None,
+    *,
+    allow_insecure_http: bool = False,
 ) -> Environment:
     """A custom ``base_url`` wins; its twcard host is the same base unless one is given."""
+    for url in (base_url, twcard_base_url):
+        if url is not None:
+            check_transport_security(url, allow_insecure_http=allow_insecure_http)
     if base_url is not None:
         return Environment("custom", base_url.rstrip("/"), twcard_base_url)
     if isinstance(environment, Environment):

@@ -6,7 +6,8 @@ with an error", or a status-specific subclass::
     WiseError
      ├── APIError                        .message, .request
      │    ├── APIResponseValidationError 2xx whose body does not match the spec
-     │    ├── APIConnectionError         no response: DNS, TLS, reset
+     │    ├── ResponseTooLargeError      the body exceeded ``max_response_bytes`` (after decompression)
+     │    ├── APIConnectionError         no complete response: refused, DNS, TLS, reset, body cut short
      │    │    └── APITimeoutError
      │    └── APIStatusError             .response, .status_code, .headers, .body, .errors,
      │         │                         .trace_id, .correlation_id, .method, .url
@@ -20,6 +21,9 @@ with an error", or a status-specific subclass::
      │         ├── UnprocessableEntityError      422
      │         ├── RateLimitError                429   .retry_after, .rate_limited_by
      │         └── InternalServerError           >= 500
+     ├── InvalidRequestError (also ValueError)   bad arguments; nothing was sent
+     ├── MissingCredentialsError         the operation needs a credential the client was not given
+     ├── ClientClosedError (also RuntimeError)   the client was used after ``aclose()``
      ├── PaginationError
      ├── JoseError
      └── WebhookVerificationError
@@ -37,6 +41,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
@@ -44,7 +49,7 @@ import attrs
 import httpx
 
 from ._idempotency import idempotency_key_of
-from ._redaction import redact_text, redact_url
+from ._redaction import redact_headers, redact_text, redact_url
 from ._retry import parse_retry_after
 
 __all__ = [
@@ -55,14 +60,18 @@ __all__ = [
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
+    "ClientClosedError",
     "ConflictError",
     "ErrorDetail",
     "InternalServerError",
+    "InvalidRequestError",
     "JoseError",
+    "MissingCredentialsError",
     "NotFoundError",
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "ResponseTooLargeError",
     "ScaChallenge",
     "ScaRejectedError",
     "ScaRequiredError",
@@ -343,7 +352,14 @@ def _body_of(response: httpx.Response) -> bytes:
         return b""
 
 
-def _credential_values(*headers: httpx.Headers | None) -> list[str]:
+_SECRET_FORM_FIELDS = frozenset(
+    {"refresh_token", "code", "registration_code", "client_secret", "password", "access_token"}
+)
+
+
+def _credential_values(*headers: httpx.Headers | None, request: httpx.Request | None = None) -> list[str]:
+    """Every credential sent or received in this exchange: header values and secret form fields
+    (``/oauth/token`` bodies carry refresh tokens and codes that Wise may echo in an error)."""
     values: list[str] = []
     for header_set in headers:
         if header_set is None:
@@ -353,13 +369,75 @@ def _credential_values(*headers: httpx.Headers | None) -> list[str]:
                 # "Bearer abc" → scrub "abc" as well as the whole value.
                 credential = value.split(" ", 1)[-1].strip()
                 values.extend(v for v in (value.strip(), credential) if len(v) >= 4)
+    if request is not None and "form-urlencoded" in request.headers.get("content-type", ""):
+        try:
+            pairs = urllib.parse.parse_qsl(request.content.decode("utf-8", "replace"))
+        except httpx.RequestNotRead:
+            pairs = []
+        values.extend(v for k, v in pairs if k in _SECRET_FORM_FIELDS and len(v) >= 4)
     return sorted(set(values), key=len, reverse=True)
+
+
+class _SentRequest:
+    """The request exactly as sent (credentials included), kept only to replay it; shows nothing."""
+
+    __slots__ = ("request",)
+
+    def __init__(self, request: httpx.Request) -> None:
+        self.request = request
+
+    def __repr__(self) -> str:
+        return "<sent request>"
+
+
+def _redacted_request(request: httpx.Request) -> httpx.Request:
+    """A copy safe to show: credential headers, URL userinfo/secret query values and body secrets masked."""
+    try:
+        body = request.content
+    except httpx.RequestNotRead:
+        body = b""
+    if body:
+        try:
+            body = redact_text(body.decode("utf-8")).encode("utf-8")
+        except UnicodeDecodeError:
+            body = b""  # binary (multipart files, JWE): not shown
+    headers = redact_headers(request.headers)
+    headers.pop("content-length", None)
+    return httpx.Request(request.method, redact_url(str(request.url)), headers=headers, content=body)
+
+
+def _redacted_response(
+    response: httpx.Response, body: bytes, request: httpx.Request | None
+) -> httpx.Response:
+    """A copy of an already-read response with credential headers masked and the decoded body."""
+    headers = [
+        (name, value)
+        for name, value in redact_headers(response.headers).items()
+        if name.lower() not in ("content-encoding", "content-length")  # the body below is decoded
+    ]
+    extensions = {k: v for k, v in response.extensions.items() if k in ("http_version", "reason_phrase")}
+    copy = httpx.Response(response.status_code, headers=headers, content=body, extensions=extensions)
+    if request is not None:
+        copy.request = request
+    return copy
 
 
 def _scrub(text: str, secrets: Sequence[str]) -> str:
     for secret in secrets:
         text = text.replace(secret, "***")
     return redact_text(text)
+
+
+def _scrub_bytes(body: bytes, secrets: Sequence[str]) -> bytes:
+    for secret in secrets:
+        body = body.replace(secret.encode("utf-8", "replace"), b"***")
+    return body
+
+
+def _scrubbed_detail(detail: ErrorDetail, secrets: Sequence[str]) -> ErrorDetail:
+    if detail.message is None or not secrets:
+        return detail
+    return attrs.evolve(detail, message=_scrub(detail.message, secrets))
 
 
 def _truncate(text: str) -> str:
@@ -391,19 +469,24 @@ class APIStatusError(APIError):
         response: httpx.Response,
         errors: list[ErrorDetail] | None = None,
     ) -> None:
-        request = _request_of(response)
+        sent = _request_of(response)
         body = _body_of(response)
         if errors is None:
             errors = parse_error_details(body, response.headers.get("content-type"))
-        self.errors = errors
-        secrets = _credential_values(response.headers, request.headers if request is not None else None)
+        secrets = _credential_values(
+            response.headers, sent.headers if sent is not None else None, request=sent
+        )
+        self._secrets = secrets
+        self.errors = [_scrubbed_detail(d, secrets) for d in errors]
+        request = _redacted_request(sent) if sent is not None else None
         super().__init__(
             _truncate(_scrub(message or self._default_message(response), secrets)), request=request
         )
-        self.response = response
+        self._sent = _SentRequest(sent) if sent is not None else None
+        self.response = _redacted_response(response, body, request)
         self.status_code = response.status_code
-        self.headers = response.headers
-        self.body = body
+        self.headers = self.response.headers
+        self.body = _scrub_bytes(body, secrets)
         self.trace_id = response.headers.get(_TRACE_ID_HEADER)
         self.correlation_id = response.headers.get(_CORRELATION_ID_HEADER) or (
             request.headers.get(_CORRELATION_ID_HEADER) if request is not None else None
@@ -442,9 +525,14 @@ class APIStatusError(APIError):
             text += f" (+{len(self.errors) - 1} more)"
         return text
 
+    @property
+    def sent_request(self) -> httpx.Request | None:
+        """The request exactly as sent, credentials included (``request`` is its redacted copy)."""
+        return self._sent.request if self._sent is not None else None
+
     def _secret_values(self) -> list[str]:
         """Credentials sent or received with this exchange, to scrub from any text we show."""
-        return _credential_values(self.headers, self.request.headers if self.request is not None else None)
+        return self._secrets
 
     def _repr_fields(self) -> dict[str, object]:
         return {
@@ -543,7 +631,7 @@ class ScaRequiredError(PermissionDeniedError):
         errors: list[ErrorDetail] | None = None,
     ) -> None:
         super().__init__(message or self._sca_message(action_type), response=response, errors=errors)
-        request = self.request
+        request = self.sent_request
         if one_time_token is None:
             one_time_token = response.headers.get(_SCA_TOKEN_HEADER) or (
                 request.headers.get(_SCA_TOKEN_HEADER, "") if request is not None else ""
@@ -650,6 +738,29 @@ class APIResponseValidationError(APIError):
         super().__init__(redact_text(message), request=_request_of(response))
         self.response = response
         self.status_code = response.status_code
+
+
+class ResponseTooLargeError(APIError):
+    """The response body grew past the client's ``max_response_bytes`` (counted after decompression)."""
+
+    def __init__(self, limit: int, *, request: httpx.Request | None = None) -> None:
+        super().__init__(f"response body exceeds max_response_bytes={limit}", request=request)
+        self.limit = limit
+
+
+class InvalidRequestError(WiseError, ValueError):
+    """The call's arguments cannot make a valid request (a bad path parameter, an unknown enum value...).
+
+    Raised before anything is sent.
+    """
+
+
+class MissingCredentialsError(WiseError):
+    """The operation needs a credential this client was not given (e.g. client id/secret)."""
+
+
+class ClientClosedError(WiseError, RuntimeError):
+    """The ``WiseClient`` was used after ``aclose()`` (or after its ``async with`` block ended)."""
 
 
 class PaginationError(WiseError):

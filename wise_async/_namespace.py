@@ -15,7 +15,14 @@ from uuid import UUID
 import attrs
 import httpx
 
-from ._exceptions import APIResponseValidationError, ScaRejectedError, ScaRequiredError, make_status_error
+from ._exceptions import (
+    APIResponseValidationError,
+    InvalidRequestError,
+    ScaRejectedError,
+    ScaRequiredError,
+    WiseError,
+    make_status_error,
+)
 from ._idempotency import idempotency_key_of, new_idempotency_uuid
 
 T = TypeVar("T")
@@ -60,35 +67,56 @@ class Namespace:
         return value if value is not None else new_idempotency_uuid()
 
     async def _call_raw(
-        self, op: ModuleType, operation_id: str, *, binary: bool, **kwargs: Any
+        self, op: ModuleType, operation_id: str, *, binary: bool, empty_ok: bool = False, **kwargs: Any
     ) -> WiseResponse[Any]:
-        request_kwargs: dict[str, Any] = op._get_kwargs(**kwargs)
+        try:
+            request_kwargs: dict[str, Any] = op._get_kwargs(**kwargs)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise InvalidRequestError(f"{operation_id}: {exc}") from exc
         try:
             response = await self._client._send_operation(request_kwargs, operation_id=operation_id)
         except ScaRequiredError as exc:
-            if exc.request is not None and not isinstance(exc, ScaRejectedError):
-                exc._resume = self._resumer(op, operation_id, binary, exc.request)
+            sent = exc.sent_request
+            if sent is not None and not isinstance(exc, ScaRejectedError):
+                exc._resume = self._resumer(op, operation_id, binary, empty_ok, sent)
             raise
-        return self._result(op, operation_id, binary, response)
+        return self._result(op, operation_id, binary, response, empty_ok)
 
-    async def _call(self, op: ModuleType, operation_id: str, *, binary: bool, **kwargs: Any) -> Any:
-        return (await self._call_raw(op, operation_id, binary=binary, **kwargs)).parsed
+    async def _call(
+        self, op: ModuleType, operation_id: str, *, binary: bool, empty_ok: bool = False, **kwargs: Any
+    ) -> Any:
+        return (await self._call_raw(op, operation_id, binary=binary, empty_ok=empty_ok, **kwargs)).parsed
 
     def _result(
-        self, op: ModuleType, operation_id: str, binary: bool, response: httpx.Response
+        self, op: ModuleType, operation_id: str, binary: bool, response: httpx.Response, empty_ok: bool
     ) -> WiseResponse[Any]:
-        if response.is_error:
+        """The parsed success, or a typed error: non-2xx, an unparseable body, or no body where the
+        operation promises one (``empty_ok`` is set for operations whose success carries nothing)."""
+        if not 200 <= response.status_code < 300:
             raise make_status_error(response)
+        parsed: Any
         if binary:
-            parsed: Any = response.content
+            parsed = response.content
+            if not parsed and not empty_ok:
+                raise APIResponseValidationError(
+                    response, f"{operation_id}: HTTP {response.status_code} without the expected content"
+                )
         else:
             try:
                 parsed = op._parse_response(client=self._client._generated_client, response=response)
-            except (KeyError, TypeError, ValueError) as exc:
+            except WiseError:
+                raise
+            except Exception as exc:  # anything the generated parser trips on is Wise's body, not ours
                 raise APIResponseValidationError(
                     response,
                     f"{operation_id}: response does not match the spec ({type(exc).__name__}: {exc})",
-                ) from exc
+                ) from None
+            if parsed is None and not empty_ok:
+                raise APIResponseValidationError(
+                    response,
+                    f"{operation_id}: HTTP {response.status_code} did not carry the response the spec "
+                    "promises",
+                )
         request = response.request
         return WiseResponse(
             parsed=parsed,
@@ -101,7 +129,9 @@ class Namespace:
             http_response=response,
         )
 
-    def _resumer(self, op: ModuleType, operation_id: str, binary: bool, original: httpx.Request) -> Any:
+    def _resumer(
+        self, op: ModuleType, operation_id: str, binary: bool, empty_ok: bool, original: httpx.Request
+    ) -> Any:
         """Replay ``original`` byte for byte (same body, idempotency key, correlation id) once approved."""
 
         async def resume(approval: Mapping[str, str]) -> Any:
@@ -116,6 +146,6 @@ class Namespace:
                 "extensions": {k: v for k, v in original.extensions.items() if k.startswith("wise_")},
             }
             response = await self._client._send_operation(replay, operation_id=operation_id)
-            return self._result(op, operation_id, binary, response).parsed
+            return self._result(op, operation_id, binary, response, empty_ok).parsed
 
         return resume

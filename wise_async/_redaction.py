@@ -84,6 +84,27 @@ _QUOTED_PAIR_RE = re.compile(
 _ESCAPED_PAIR_RE = re.compile(r"""(?P<head>\\"(?i:""" + _KEY_ALT + r""")\\"\s*:\s*)\\".*?\\\"""")
 # Form bodies and query strings: refresh_token=abc&...
 _FORM_PAIR_RE = re.compile(r"(?P<head>(?<![\w.-])(?i:" + _KEY_ALT + r")=)[^&\s\"'<>,;]+")
+# httpcore's DEBUG lines print header lists as byte-string tuples: (b'x-2fa-approval', b'<token>').
+_SECRET_HEADER_ALT = "|".join(
+    re.escape(h)
+    for h in (
+        "authorization",
+        "proxy-authorization",
+        "x-signature",
+        "x-2fa-approval",
+        "one-time-token",
+        "x-tw-twcard-card-token",
+        "cookie",
+        "set-cookie",
+    )
+)
+_HEADER_TUPLE_RE = re.compile(
+    r"""(?P<head>\(b?(?P<q>["'])(?i:"""
+    + _SECRET_HEADER_ALT
+    + r""")(?P=q),\s*b?)(?P<vq>["'])(?:(?!(?P=vq)).)*(?P=vq)"""
+)
+# user:password@ in any URL (httpx logs request URLs as they are).
+_URL_USERINFO_RE = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s'\"]+@")
 _AUTH_SCHEME_RE = re.compile(r"\b(?P<scheme>(?i:bearer|basic))\s+[A-Za-z0-9\-._~+/]+=*")
 # 13-19 digits, optionally grouped by single spaces or dashes; not part of a longer number, a decimal
 # or an alphanumeric token (hex ids and UUIDs have long digit runs too).
@@ -118,6 +139,8 @@ def redact_text(s: str) -> str:
     if not s:
         return s
     s = _PEM_PRIVATE_KEY_RE.sub("-----BEGIN PRIVATE KEY-----***-----END PRIVATE KEY-----", s)
+    s = _HEADER_TUPLE_RE.sub(lambda m: f"{m.group('head')}{m.group('vq')}{_MASK}{m.group('vq')}", s)
+    s = _URL_USERINFO_RE.sub(rf"\g<head>{_MASK}@", s)
     s = _QUOTED_PAIR_RE.sub(_mask_quoted_value, s)
     s = _ESCAPED_PAIR_RE.sub(r'\g<head>\\"***\\"', s)
     s = _FORM_PAIR_RE.sub(r"\g<head>***", s)
@@ -221,3 +244,15 @@ def get_logger(name: str | None = None) -> logging.Logger:
 
 
 _install_filter(logging.getLogger(LOGGER_NAME))
+# The libraries under us log URLs (httpx, INFO) and raw response headers (httpcore, DEBUG); their records
+# are masked the same way. Logger filters are not inherited, so each logger that emits gets one.
+THIRD_PARTY_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+for _name in THIRD_PARTY_LOGGERS:
+    _install_filter(logging.getLogger(_name))

@@ -9,6 +9,7 @@ because Wise invalidates the previous access token on every refresh.
 from __future__ import annotations
 
 import inspect
+import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Protocol
@@ -16,7 +17,7 @@ from typing import Any, Protocol
 import anyio
 import attrs
 
-from ._exceptions import APIStatusError
+from ._exceptions import APIStatusError, MissingCredentialsError
 
 DEFAULT_REFRESH_SKEW = 60.0  # seconds before expiry at which a token is refreshed proactively
 FAILURE_REUSE_SECONDS = 30.0  # a refused refresh is not retried by concurrent waiters within this window
@@ -41,18 +42,38 @@ class OAuthTokens:
     scope: str | None = None
 
     @classmethod
-    def from_response(cls, data: Mapping[str, Any], *, now: float) -> OAuthTokens:
+    def from_response(cls, data: object, *, now: float) -> OAuthTokens:
+        """Read Wise's token response; ``ValueError`` if it is not one (HTML page, ``{}``, bad types)."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"expected a JSON object, got {type(data).__name__}")
+        access_token = data.get("access_token")
+        if not isinstance(access_token, str) or not access_token.strip():
+            raise ValueError("access_token is missing or not a non-empty string")
+
         def expiry(seconds_key: str) -> float | None:
             seconds = data.get(seconds_key)
-            return now + float(seconds) if seconds is not None else None
+            if seconds is None:
+                return None
+            if isinstance(seconds, bool) or not isinstance(seconds, (int, float, str)):
+                raise ValueError(f"{seconds_key} is not a number")
+            value = float(seconds)  # ValueError for non-numeric text
+            if not math.isfinite(value):
+                raise ValueError(f"{seconds_key} is not a finite number")
+            return now + value
+
+        def optional_text(key: str) -> str | None:
+            value = data.get(key)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"{key} is not a string")
+            return value
 
         return cls(
-            access_token=str(data["access_token"]),
+            access_token=access_token,
             expires_at=expiry("expires_in"),
-            refresh_token=data.get("refresh_token"),
+            refresh_token=optional_text("refresh_token") or None,
             refresh_token_expires_at=expiry("refresh_token_expires_in"),
-            token_type=str(data.get("token_type", "bearer")),
-            scope=data.get("scope"),
+            token_type=optional_text("token_type") or "bearer",
+            scope=optional_text("scope"),
         )
 
 
@@ -145,7 +166,7 @@ class _RefreshingProvider:
 
     async def _request(self, form: Mapping[str, str]) -> OAuthTokens:
         if self._requester is None:
-            raise RuntimeError("token provider is not attached to a WiseClient")
+            raise MissingCredentialsError("token provider is not attached to a WiseClient")
         tokens = await self._requester(form)
         self.refresh_count += 1
         return tokens

@@ -3,6 +3,12 @@
 It wraps the real transport (or FakeWise's), below the auth flow, so a 401 refresh or an SCA replay
 is one logical attempt and a 429 inside it is retried transparently. Policy lives in ``_retry``;
 this module only loops and sleeps (``anyio.sleep``: asyncio and trio alike).
+
+An attempt is the whole response, not just its headers: the body is read here, inside the loop
+(bounded by ``max_response_bytes`` after decompression, see ``_body``), so a connection lost mid-body
+is retried under the same rules as one lost before the headers. Whatever cannot be retried leaves as a
+typed :class:`~wise_async.APIConnectionError` (or ``APITimeoutError``) saying what went wrong — never
+as an httpx exception.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from collections.abc import Awaitable, Callable
 import anyio
 import httpx
 
+from ._body import DEFAULT_MAX_RESPONSE_BYTES, read_bounded
+from ._exceptions import APIConnectionError, APITimeoutError
 from ._idempotency import idempotency_key_of
 from ._redaction import get_logger
 from ._retry import RetryPolicy, compute_delay, parse_retry_after, should_retry
@@ -20,9 +28,45 @@ from ._retry import RetryPolicy, compute_delay, parse_retry_after, should_retry
 logger = get_logger("retry")
 Sleep = Callable[[float], Awaitable[None]]
 
+STREAM_EXTENSION = "wise_stream"
+"""Request extension: leave the body unread for the caller to stream (no retry once headers arrived)."""
+
+# Failures before the request left this machine: sending it again cannot do anything twice.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+_WHY = (
+    (httpx.ConnectTimeout, "timed out connecting"),
+    (httpx.PoolTimeout, "timed out waiting for a free connection in the pool"),
+    (httpx.ReadTimeout, "timed out waiting for the response"),
+    (httpx.WriteTimeout, "timed out sending the request"),
+    (httpx.ConnectError, "could not connect"),
+    (httpx.ReadError, "connection lost while reading the response"),
+    (httpx.WriteError, "connection lost while sending the request"),
+    (httpx.RemoteProtocolError, "the server broke the HTTP exchange"),
+    (httpx.LocalProtocolError, "the request could not be sent as HTTP"),
+    (httpx.UnsupportedProtocol, "unsupported URL scheme"),
+    (httpx.ProxyError, "the proxy refused the request"),
+    (httpx.DecodingError, "the response body could not be decoded"),
+)
+
+
+def describe_transport_error(exc: Exception) -> str:
+    """``"could not connect: [Errno 111] Connection refused"`` — what failed, then the cause."""
+    why = next((text for kind, text in _WHY if isinstance(exc, kind)), type(exc).__name__)
+    detail = str(exc).strip()
+    return f"{why}: {detail}" if detail else why
+
+
+def connection_error(exc: Exception, request: httpx.Request | None) -> APIConnectionError:
+    """The typed error for an httpx transport/decoding failure (a timeout stays a timeout)."""
+    message = describe_transport_error(exc)
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(message, request=request)
+    return APIConnectionError(message, request=request)
+
 
 class RetryingTransport(httpx.AsyncBaseTransport):
-    """Retry 429 (honouring Retry-After), transport errors and 502/503/504 where it is safe."""
+    """Retry 429 (honouring Retry-After), connection failures and 502/503/504 where it is safe."""
 
     def __init__(
         self,
@@ -31,31 +75,43 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         policy: RetryPolicy | None = None,
         sleep: Sleep = anyio.sleep,
         random_fn: Callable[[], float] = random.random,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._transport = transport
         self.policy = policy or RetryPolicy()
         self._sleep = sleep
         self._random = random_fn
+        self.max_response_bytes = max_response_bytes
+
+    async def _attempt(self, request: httpx.Request) -> httpx.Response:
+        response = await self._transport.handle_async_request(request)
+        if not request.extensions.get(STREAM_EXTENSION):
+            try:
+                await read_bounded(response, self.max_response_bytes)
+            except BaseException:
+                await response.aclose()
+                raise
+        return response
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         has_key = idempotency_key_of(request) is not None
         attempt = 0
         while True:
             try:
-                response = await self._transport.handle_async_request(request)
-            except httpx.TransportError as exc:
+                response = await self._attempt(request)
+            except (httpx.TransportError, httpx.DecodingError) as exc:
                 if not should_retry(
                     self.policy,
                     attempt=attempt,
                     method=request.method,
-                    has_idempotency_key=has_key,
+                    has_idempotency_key=has_key or isinstance(exc, _NOT_SENT),
                     status=None,
                 ):
-                    raise
+                    raise connection_error(exc, request) from exc
                 delay = compute_delay(self.policy, attempt, None, self._random)
-                logger.warning(
+                logger.info(
                     "%s on %s %s; retry %d in %.2fs",
-                    type(exc).__name__,
+                    describe_transport_error(exc),
                     request.method,
                     request.url.path,
                     attempt + 1,
@@ -72,10 +128,9 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                     retry_after=retry_after,
                 ):
                     return response
-                await response.aread()
                 await response.aclose()
                 delay = compute_delay(self.policy, attempt, retry_after, self._random)
-                logger.warning(
+                logger.info(
                     "HTTP %d on %s %s; retry %d in %.2fs",
                     response.status_code,
                     request.method,

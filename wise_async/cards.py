@@ -440,8 +440,9 @@ class CardSecrets:
         try:
             return await self._post(kind, target, body)
         except ScaRequiredError as exc:
-            if exc.request is not None and not isinstance(exc, ScaRejectedError):
-                exc._resume = self._resumer(exc.request, jwe_request, kind)
+            sent = exc.sent_request
+            if sent is not None and not isinstance(exc, ScaRejectedError):
+                exc._resume = self._resumer(sent, jwe_request, kind)
             raise
 
     def _resumer(self, original: httpx.Request, jwe_request: JweRequest, kind: CardDataKind) -> Any:

@@ -10,7 +10,14 @@ import anyio
 import pytest
 from wise_api.models import QuoteCreateUnauthenticatedBody
 
-from wise_async import APIConnectionError, APIStatusError, AuthenticationError, OAuthTokens, WiseClient
+from wise_async import (
+    APIConnectionError,
+    APIStatusError,
+    AuthenticationError,
+    MissingCredentialsError,
+    OAuthTokens,
+    WiseClient,
+)
 from wise_async.testing import FakeWise
 
 from .helpers import (
@@ -261,7 +268,7 @@ async def test_refresh_without_client_secret_is_a_clear_error(fake: FakeWise) ->
         transport=fake.transport(),
         clock=fake.clock.now,
     ) as wise:
-        with pytest.raises(ValueError, match="client_id and client_secret"):
+        with pytest.raises(MissingCredentialsError, match="client_id and client_secret"):
             await wise.profiles.list()
     assert fake.requests == []
 

@@ -201,10 +201,13 @@ async def test_twcard_with_custom_base_urls(fake: FakeWise) -> None:
     async with personal_client(fake, base_url="http://localhost:8080") as wise:
         await send_ignoring_answer(TWCARD_CALLS["cardEncryptionKeyGet"](wise))
     async with personal_client(
-        fake, base_url="http://localhost:8080", twcard_base_url="http://twcard.local:9090"
+        fake,
+        base_url="http://localhost:8080",
+        twcard_base_url="http://twcard.local:9090",
+        allow_insecure_http=True,
     ) as wise:
         await send_ignoring_answer(TWCARD_CALLS["cardEncryptionKeyGet"](wise))
-    async with personal_client(fake, twcard_base_url="http://twcard-stub.local") as wise:
+    async with personal_client(fake, twcard_base_url="https://twcard-stub.local") as wise:
         await send_ignoring_answer(TWCARD_CALLS["cardEncryptionKeyGet"](wise))
     twcard = [r for r in fake.requests if r.path.startswith("/twcard-data/")]
     assert [(r.host, r.headers["host"]) for r in twcard] == [

@@ -931,7 +931,7 @@ async def test_reset_before_commit_applies_nothing(
 ) -> None:
     body = await transfer_body(client, fake, user)
     fake.faults.add(path="/v1/transfers", method="POST", kind="reset_before_commit", times=1)
-    with pytest.raises(httpx.ConnectError) as caught:
+    with pytest.raises(httpx.RemoteProtocolError) as caught:
         await client.post("/v1/transfers", headers=user, json=body)
     assert caught.value.request.url.path == "/v1/transfers"
     assert len(fake.transfers) == 0

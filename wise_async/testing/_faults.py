@@ -23,7 +23,9 @@ FaultKind = Literal["status", "rate_limit", "server_error", "reset_before_commit
 _KINDS: tuple[str, ...] = get_args(FaultKind)
 
 _DEFAULT_EXCEPTION: dict[str, type[httpx.TransportError]] = {
-    "reset_before_commit": httpx.ConnectError,
+    # The request was sent and the server dropped it unprocessed; the client cannot tell that apart
+    # from a drop after processing, which is the point of these faults.
+    "reset_before_commit": httpx.RemoteProtocolError,
     "reset_after_commit": httpx.ReadError,
 }
 
@@ -194,7 +196,7 @@ class Faults:
         operation: str | None = None,
         times: int | None = 1,
     ) -> Fault:
-        """Drop the connection without applying the request (``httpx.ConnectError``)."""
+        """Drop the connection without applying the request (``httpx.RemoteProtocolError``)."""
         return self.add("reset_before_commit", method=method, path=path, operation=operation, times=times)
 
     def reset_after_commit(
