@@ -23,7 +23,7 @@ from openapi_python_client.config import Config, ConfigFile, MetaType
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.errors import GeneratorError
 
-from codegen import enums, facade, surface
+from codegen import enums, facade, surface, webhook_events
 from codegen.normalize import load_spec, normalize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,6 +83,7 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
         errors += list(project.build())
         operations = facade.collect_operations(data, spec, config.field_prefix)
         facade.write(project, operations, staging)
+        events = webhook_events.write(spec, data, staging)
         (staging / "py.typed").write_text("", encoding="utf-8")  # PEP 561: users' mypy reads our types
         surface.write(surface.build(data, operations), staging / "surface.lock")
         config.post_hooks = hooks  # one formatter pass over generator output and facade alike
@@ -104,7 +105,10 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
     # byte-compile in place (PYTHONDONTWRITEBYTECODE may be set): cold imports then read .pyc, as installed
     compileall.compile_dir(str(package), quiet=1, workers=1)
     elapsed = time.monotonic() - started
-    print(f"generate: {len(operations)} operations, {len(data.models)} models + {len(data.enums)} enums")
+    print(
+        f"generate: {len(operations)} operations, {len(data.models)} models + {len(data.enums)} enums,"
+        f" {len(events)} webhook event versions"
+    )
     print(f"generate: {elapsed:.1f}s → {package}")
     return package
 

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,16 +16,22 @@ import pytest
 from asgi_request import Receive, Scope, Send, StarletteLikeRequest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from wise_api.types import UNSET
+from wise_api.webhook_events import (
+    EVENT_CLASSES,
+    AccountDetailsPaymentStateChangeData,
+    CardsManualProvisioningVerificationData,
+    HoldLimitBreachUpdateData,
+    TransfersActiveCasesData,
+    TransfersStateChangeData,
+)
 
+from wise_async import webhooks
 from wise_async._exceptions import WebhookVerificationError, WiseError
 from wise_async.webhooks import (
+    EVENT_DATA_MODELS,
     WISE_WEBHOOK_PUBLIC_KEYS,
-    AccountDetailsPaymentStateChangeData,
-    CardManualProvisioningVerificationData,
-    HoldLimitBreachUpdateData,
     InMemoryWebhookDeduplicator,
-    TransferActiveCasesData,
-    TransferStateChangeData,
     UnknownEventData,
     WebhookDeduplicator,
     WebhookEvent,
@@ -35,6 +42,8 @@ from wise_async.webhooks import (
     verify_webhook,
     webhook_dependency,
 )
+
+NORMALIZED_SPEC = Path(__file__).resolve().parents[1] / "openapi" / "index.normalized.json"
 
 # --------------------------------------------------------------------------------------------------
 # A test-side signer standing in for Wise
@@ -280,7 +289,7 @@ def test_transfer_state_change_typed() -> None:
     for version in ("2.0.0", "4.0.0"):
         body = TRANSFER_STATE_CHANGE.replace(b'"2.0.0"', f'"{version}"'.encode())
         data = parse_webhook(body, {}).typed_data
-        assert isinstance(data, TransferStateChangeData)
+        assert isinstance(data, TransfersStateChangeData)
         assert data.resource.id == 111 and data.resource.profile_id == 222 and data.resource.account_id == 333
         assert data.current_state == "processing" and data.previous_state == "incoming_payment_waiting"
         assert data.occurred_at == datetime(2020, 1, 1, 12, 34, 56, tzinfo=timezone.utc)
@@ -289,8 +298,8 @@ def test_transfer_state_change_typed() -> None:
 def test_transfer_state_change_null_previous_state() -> None:
     body = envelope("transfers#state-change", "4.0.0", {"resource": {"id": 1}, "previous_state": None})
     data = parse_webhook(body, {}).typed_data
-    assert isinstance(data, TransferStateChangeData)
-    assert data.previous_state is None and data.current_state is None and data.resource.type is None
+    assert isinstance(data, TransfersStateChangeData)
+    assert data.previous_state is None and data.current_state is UNSET and data.resource.type_ is UNSET
 
 
 def test_transfer_active_cases_typed() -> None:
@@ -303,8 +312,8 @@ def test_transfer_active_cases_typed() -> None:
         },
     )
     data = parse_webhook(body, {}).typed_data
-    assert isinstance(data, TransferActiveCasesData)
-    assert data.active_cases == ("deposit",) and data.resource.id == 5
+    assert isinstance(data, TransfersActiveCasesData)
+    assert data.active_cases == ["deposit"] and data.resource.id == 5
 
 
 def test_account_details_payment_typed_with_exact_amount() -> None:
@@ -332,7 +341,7 @@ def test_account_details_payment_typed_with_exact_amount() -> None:
     assert isinstance(data, AccountDetailsPaymentStateChangeData)
     assert data.transfer.amount == Decimal("120.10") and str(data.transfer.amount) == "120.10"
     assert data.transfer.currency == "EUR" and data.sender.bank_code == "TESTBANK"
-    assert data.resource.type == "balance-account" and data.current_state == "COMPLETED"
+    assert data.resource.type_ == "balance-account" and data.current_state == "COMPLETED"
     assert event.data["transfer"]["amount"] == 120.1  # the generic view stays plain JSON
 
 
@@ -349,7 +358,7 @@ def test_card_manual_provisioning_typed() -> None:
         },
     )
     data = parse_webhook(body, {}).typed_data
-    assert isinstance(data, CardManualProvisioningVerificationData)
+    assert isinstance(data, CardsManualProvisioningVerificationData)
     assert data.resource.card_token == "72393ec3" and data.last_four_digits == "8237"
     assert data.creation_time == datetime(2026, 3, 9, 5, 52, 37, 274962, tzinfo=timezone.utc)
 
@@ -393,16 +402,46 @@ def test_unknown_events_fall_back_to_generic(event_type: str, version: str) -> N
     )
 
 
-def test_typed_data_tolerates_wrong_types() -> None:
+def test_typed_data_of_the_wrong_shape_is_a_payload_error() -> None:
     body = envelope(
         "hold-limit-breach#update",
         "4.0.0",
         {"resource": "oops", "amount": "abc", "created_at": 5, "state": True},
     )
+    event = parse_webhook(body, {})
+    assert event.data["resource"] == "oops"  # the generic view still works
+    with pytest.raises(WebhookPayloadError, match=r"hold-limit-breach#update 4\.0\.0 data does not fit"):
+        _ = event.typed_data
+
+
+def test_fields_beyond_the_spec_stay_reachable() -> None:
+    body = envelope("transfers#state-change", "4.0.0", {"current_state": "x", "brand_new": {"a": 1}})
     data = parse_webhook(body, {}).typed_data
-    assert isinstance(data, HoldLimitBreachUpdateData)
-    assert data.amount is None and data.created_at is None and data.state is None
-    assert data.resource.hold_limit_breach_id is None
+    assert isinstance(data, TransfersStateChangeData)
+    assert data.additional_properties == {"brand_new": {"a": 1}}
+
+
+def test_the_event_table_is_the_specs_webhooks_section() -> None:
+    spec = json.loads(NORMALIZED_SPEC.read_text(encoding="utf-8"))  # what `make generate` read
+    expected = set()
+    for event_type, item in spec["webhooks"].items():
+        schema = item["post"]["requestBody"]["content"]["application/json"]["schema"]
+        refs = [b["$ref"] for b in schema.get("oneOf", [])] or [schema["$ref"]]
+        for ref in refs:
+            component = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+            expected |= {(event_type, v) for v in component["properties"]["schema_version"]["enum"]}
+    assert set(EVENT_DATA_MODELS) == expected
+    for (event_type, _), model in EVENT_DATA_MODELS.items():
+        assert model.__module__.startswith("wise_api.models.")
+        assert issubclass(model, EVENT_CLASSES[event_type])
+
+
+def test_earlier_class_names_still_import_and_removed_ones_explain() -> None:
+    from wise_async.webhooks import TransferStateChangeData as Old
+
+    assert Old is TransfersStateChangeData
+    with pytest.raises(AttributeError, match=r"generated models of wise_api\.webhook_events"):
+        webhooks.TransferResource  # noqa: B018
 
 
 # --------------------------------------------------------------------------------------------------

@@ -9,8 +9,8 @@ Typical use (any framework)::
     event = construct_event(raw_body, request.headers, environment="sandbox")
     if event.delivery_id and await dedupe.seen(event.delivery_id):
         return 200  # redelivery: already handled
-    match event.typed_data:
-        case TransferStateChangeData(current_state="outgoing_payment_sent"): ...
+    match event.typed_data:  # generated from the spec's webhooks section (wise_api.webhook_events)
+        case TransfersStateChangeData(current_state="outgoing_payment_sent"): ...
 
 Failures raise :class:`~wise_async._exceptions.WebhookVerificationError` (do not trust, answer 4xx)
 or, for a correctly signed but malformed body, :class:`WebhookPayloadError`.
@@ -27,13 +27,14 @@ import re
 import threading
 from collections.abc import Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any, Final, Literal, Protocol, runtime_checkable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, cast, runtime_checkable
 
 import attrs
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from wise_api.webhook_events import EVENT_CLASSES, EVENTS
 
 from ._exceptions import WebhookVerificationError, WiseError
 from ._jose import JoseKeyError, _load_native_public_key
@@ -41,22 +42,12 @@ from ._redaction import get_logger
 
 __all__ = [
     "DELIVERY_ID_HEADER",
+    "EVENT_DATA_MODELS",
     "EVENT_DATA_PARSERS",
     "SIGNATURE_HEADER",
     "TEST_NOTIFICATION_HEADER",
     "WISE_WEBHOOK_PUBLIC_KEYS",
-    "AccountDetailsPaymentSender",
-    "AccountDetailsPaymentStateChangeData",
-    "AccountDetailsPaymentTransfer",
-    "BalanceAccountResource",
-    "CardManualProvisioningVerificationData",
-    "CardResource",
-    "HoldLimitBreachResource",
-    "HoldLimitBreachUpdateData",
     "InMemoryWebhookDeduplicator",
-    "TransferActiveCasesData",
-    "TransferResource",
-    "TransferStateChangeData",
     "UnknownEventData",
     "WebhookDeduplicator",
     "WebhookEvent",
@@ -70,6 +61,9 @@ __all__ = [
     "verify_webhook",
     "webhook_dependency",
 ]
+
+if TYPE_CHECKING:
+    from wise_api.webhook_events import EventData
 
 logger = get_logger("webhooks")
 
@@ -202,309 +196,77 @@ def _parse_datetime(value: str) -> datetime:
     return datetime.fromisoformat(f"{match['date']}T{time}.{frac}{offset}")
 
 
-def _get(data: Mapping[str, Any], key: str) -> Any:
-    return data.get(key) if isinstance(data, Mapping) else None
-
-
-def _str(data: Mapping[str, Any], key: str) -> str | None:
-    value = _get(data, key)
-    if isinstance(value, str):
-        return value
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def _int(data: Mapping[str, Any], key: str) -> int | None:
-    value = _get(data, key)
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
-def _decimal(data: Mapping[str, Any], key: str) -> Decimal | None:
-    value = _get(data, key)
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (Decimal, int, str)):
-        try:
-            return Decimal(value)
-        except InvalidOperation:
-            return None
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    return None
-
-
-def _datetime(data: Mapping[str, Any], key: str) -> datetime | None:
-    value = _get(data, key)
-    if not isinstance(value, str):
-        return None
-    try:
-        return _parse_datetime(value)
-    except ValueError:
-        return None
-
-
-def _mapping(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = _get(data, key)
-    return value if isinstance(value, Mapping) else {}
-
-
 # --------------------------------------------------------------------------------------------------
-# Typed event data (the ``data`` object of the five events in Wise's spec). Every field is optional
-# because the spec marks none as required; unknown extra fields stay available on ``WebhookEvent.data``.
-
-
-@attrs.frozen
-class TransferResource:
-    """The transfer an event is about."""
-
-    type: str | None = None
-    id: int | None = None
-    profile_id: int | None = None
-    account_id: int | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TransferResource:
-        return cls(
-            type=_str(data, "type"),
-            id=_int(data, "id"),
-            profile_id=_int(data, "profile_id"),
-            account_id=_int(data, "account_id"),
-        )
-
-
-@attrs.frozen
-class TransferStateChangeData:
-    """``transfers#state-change`` (schema 2.0.0 and 4.0.0 share this shape)."""
-
-    resource: TransferResource
-    current_state: str | None = None
-    previous_state: str | None = None
-    occurred_at: datetime | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TransferStateChangeData:
-        return cls(
-            resource=TransferResource.from_dict(_mapping(data, "resource")),
-            current_state=_str(data, "current_state"),
-            previous_state=_str(data, "previous_state"),
-            occurred_at=_datetime(data, "occurred_at"),
-        )
-
-
-@attrs.frozen
-class TransferActiveCasesData:
-    """``transfers#active-cases``: the open cases blocking a transfer (schema 2.0.0 and 4.0.0)."""
-
-    resource: TransferResource
-    active_cases: tuple[str, ...] = ()
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> TransferActiveCasesData:
-        cases = _get(data, "active_cases")
-        return cls(
-            resource=TransferResource.from_dict(_mapping(data, "resource")),
-            active_cases=tuple(c for c in cases if isinstance(c, str)) if isinstance(cases, list) else (),
-        )
-
-
-@attrs.frozen
-class BalanceAccountResource:
-    """The balance account that received an account-details payment."""
-
-    id: int | None = None
-    profile_id: int | None = None
-    type: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> BalanceAccountResource:
-        return cls(id=_int(data, "id"), profile_id=_int(data, "profile_id"), type=_str(data, "type"))
-
-
-@attrs.frozen
-class AccountDetailsPaymentTransfer:
-    """The incoming transfer; ``amount`` is a :class:`~decimal.Decimal` parsed from the JSON literal."""
-
-    id: int | None = None
-    type: str | None = None
-    amount: Decimal | None = None
-    currency: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AccountDetailsPaymentTransfer:
-        return cls(
-            id=_int(data, "id"),
-            type=_str(data, "type"),
-            amount=_decimal(data, "amount"),
-            currency=_str(data, "currency"),
-        )
-
-
-@attrs.frozen
-class AccountDetailsPaymentSender:
-    """Who paid into the account details, as reported by the sending bank."""
-
-    name: str | None = None
-    account_number: str | None = None
-    bank_code: str | None = None
-    address: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AccountDetailsPaymentSender:
-        return cls(
-            name=_str(data, "name"),
-            account_number=_str(data, "account_number"),
-            bank_code=_str(data, "bank_code"),
-            address=_str(data, "address"),
-        )
-
-
-@attrs.frozen
-class AccountDetailsPaymentStateChangeData:
-    """``account-details-payment#state-change`` (2.0.0 / 4.0.0); states PROCESSING, COMPLETED, ..."""
-
-    resource: BalanceAccountResource
-    transfer: AccountDetailsPaymentTransfer
-    sender: AccountDetailsPaymentSender
-    account_details_id: str | None = None
-    target_account_id: str | None = None
-    current_state: str | None = None
-    previous_state: str | None = None
-    occurred_at: datetime | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> AccountDetailsPaymentStateChangeData:
-        return cls(
-            resource=BalanceAccountResource.from_dict(_mapping(data, "resource")),
-            transfer=AccountDetailsPaymentTransfer.from_dict(_mapping(data, "transfer")),
-            sender=AccountDetailsPaymentSender.from_dict(_mapping(data, "sender")),
-            account_details_id=_str(data, "account_details_id"),
-            target_account_id=_str(data, "target_account_id"),
-            current_state=_str(data, "current_state"),
-            previous_state=_str(data, "previous_state"),
-            occurred_at=_datetime(data, "occurred_at"),
-        )
-
-
-@attrs.frozen
-class CardResource:
-    """The card a provisioning event is about."""
-
-    profile_id: int | None = None
-    client_id: str | None = None
-    card_token: str | None = None
-    type: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CardResource:
-        return cls(
-            profile_id=_int(data, "profile_id"),
-            client_id=_str(data, "client_id"),
-            card_token=_str(data, "card_token"),
-            type=_str(data, "type"),
-        )
-
-
-@attrs.frozen
-class CardManualProvisioningVerificationData:
-    """``cards#manual-provisioning-verification`` 2.0.0: a card was added to a wallet manually."""
-
-    resource: CardResource
-    payment_token_unique_reference: str | None = None
-    last_four_digits: str | None = None
-    creation_time: datetime | None = None
-    wallet_name: str | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> CardManualProvisioningVerificationData:
-        return cls(
-            resource=CardResource.from_dict(_mapping(data, "resource")),
-            payment_token_unique_reference=_str(data, "payment_token_unique_reference"),
-            last_four_digits=_str(data, "last_four_digits"),
-            creation_time=_datetime(data, "creation_time"),
-            wallet_name=_str(data, "wallet_name"),
-        )
-
-
-@attrs.frozen
-class HoldLimitBreachResource:
-    """The hold-limit breach an update is about."""
-
-    type: str | None = None
-    hold_limit_breach_id: int | None = None
-    profile_id: int | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> HoldLimitBreachResource:
-        return cls(
-            type=_str(data, "type"),
-            hold_limit_breach_id=_int(data, "hold_limit_breach_id"),
-            profile_id=_int(data, "profile_id"),
-        )
-
-
-@attrs.frozen
-class HoldLimitBreachUpdateData:
-    """``hold-limit-breach#update`` 4.0.0: ``state`` OPEN/CLOSED, ``closing_reason`` when closed."""
-
-    resource: HoldLimitBreachResource
-    amount: Decimal | None = None
-    currency: str | None = None
-    state: str | None = None
-    closing_reason: str | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
-    occurred_at: datetime | None = None
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> HoldLimitBreachUpdateData:
-        return cls(
-            resource=HoldLimitBreachResource.from_dict(_mapping(data, "resource")),
-            amount=_decimal(data, "amount"),
-            currency=_str(data, "currency"),
-            state=_str(data, "state"),
-            closing_reason=_str(data, "closing_reason"),
-            created_at=_datetime(data, "created_at"),
-            updated_at=_datetime(data, "updated_at"),
-            occurred_at=_datetime(data, "occurred_at"),
-        )
+# Typed event data. The table comes from the spec's ``webhooks`` section (codegen/webhook_events.py):
+# ``(event_type, schema_version)`` → the generated model of ``data``, and per event a class that every
+# version's model is registered with (``TransfersStateChangeData``), for ``isinstance`` and ``match``.
 
 
 @attrs.frozen
 class UnknownEventData:
-    """Fallback for event types or schema versions this SDK has no class for: the raw ``data``."""
+    """Fallback for event types or schema versions the spec has no model for: the raw ``data``."""
 
     event_type: str
     schema_version: str
     data: dict[str, Any]
 
 
-WebhookEventData = (
-    TransferStateChangeData
-    | TransferActiveCasesData
-    | AccountDetailsPaymentStateChangeData
-    | CardManualProvisioningVerificationData
-    | HoldLimitBreachUpdateData
-    | UnknownEventData
+WebhookEventData: TypeAlias = "EventData | UnknownEventData"
+
+#: (event_type, schema_version) → the generated model of its ``data`` object.
+EVENT_DATA_MODELS: Final[dict[tuple[str, str], type[Any]]] = {key: data for key, (_, data) in EVENTS.items()}
+#: (event_type, schema_version) → parser of ``data`` (kept for code written against earlier releases).
+EVENT_DATA_PARSERS: Final[dict[tuple[str, str], Callable[[Mapping[str, Any]], Any]]] = {
+    key: model.from_dict for key, model in EVENT_DATA_MODELS.items()
+}
+
+# Names of the hand-written classes of earlier releases → the generated per-event class now in use.
+_RENAMED_EVENT_CLASSES: Final = {
+    "TransferStateChangeData": "transfers#state-change",
+    "TransferActiveCasesData": "transfers#active-cases",
+    "AccountDetailsPaymentStateChangeData": "account-details-payment#state-change",
+    "CardManualProvisioningVerificationData": "cards#manual-provisioning-verification",
+    "HoldLimitBreachUpdateData": "hold-limit-breach#update",
+}
+_REMOVED_RESOURCE_CLASSES: Final[frozenset[str]] = frozenset(
+    {
+        "AccountDetailsPaymentSender",
+        "AccountDetailsPaymentTransfer",
+        "BalanceAccountResource",
+        "CardResource",
+        "HoldLimitBreachResource",
+        "TransferResource",
+    }
 )
 
-#: (event_type, schema_version) → parser of ``data``. Versions the spec lists; others fall back.
-EVENT_DATA_PARSERS: Final[dict[tuple[str, str], Callable[[Mapping[str, Any]], WebhookEventData]]] = {
-    ("transfers#state-change", "2.0.0"): TransferStateChangeData.from_dict,
-    ("transfers#state-change", "4.0.0"): TransferStateChangeData.from_dict,
-    ("transfers#active-cases", "2.0.0"): TransferActiveCasesData.from_dict,
-    ("transfers#active-cases", "4.0.0"): TransferActiveCasesData.from_dict,
-    ("account-details-payment#state-change", "2.0.0"): AccountDetailsPaymentStateChangeData.from_dict,
-    ("account-details-payment#state-change", "4.0.0"): AccountDetailsPaymentStateChangeData.from_dict,
-    ("cards#manual-provisioning-verification", "2.0.0"): CardManualProvisioningVerificationData.from_dict,
-    ("hold-limit-breach#update", "4.0.0"): HoldLimitBreachUpdateData.from_dict,
-}
+
+def __getattr__(name: str) -> Any:
+    """Per-event classes by their generated name (``TransfersStateChangeData``) or earlier name."""
+    event_type = _RENAMED_EVENT_CLASSES.get(name)
+    if event_type is not None and event_type in EVENT_CLASSES:
+        return EVENT_CLASSES[event_type]
+    for cls in EVENT_CLASSES.values():
+        if cls.__name__ == name:
+            return cls
+    if name in _REMOVED_RESOURCE_CLASSES:
+        raise AttributeError(
+            f"wise_async.webhooks.{name} was replaced by the generated models of wise_api.webhook_events;"
+            " nested objects are attributes of event.typed_data (README: Webhooks, migrating)"
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _exact_data(event: WebhookEvent) -> Mapping[str, Any]:
+    """``data`` re-read from the signed bytes with amounts as :class:`~decimal.Decimal`."""
+    if event.raw:
+        try:
+            exact = json.loads(event.raw, parse_float=Decimal)
+        except (ValueError, RecursionError):
+            exact = None
+        data = exact.get("data") if isinstance(exact, dict) else None
+        if isinstance(data, dict):
+            return data
+    return event.data
 
 
 # --------------------------------------------------------------------------------------------------
@@ -530,22 +292,23 @@ class WebhookEvent:
 
     @property
     def typed_data(self) -> WebhookEventData:
-        """Typed ``data``; :class:`UnknownEventData` for types/versions without a class.
+        """``data`` as the generated model of its event type and schema version, or :class:`UnknownEventData`.
 
+        Every version's model is an instance of its event's class (``TransfersStateChangeData``). Fields
+        the delivery lacks are ``UNSET``; fields Wise adds beyond the spec are in ``additional_properties``.
         Amounts are re-read from ``raw`` as :class:`~decimal.Decimal` so no float rounding creeps in.
+        Raises :class:`WebhookPayloadError` if ``data`` does not fit the model (a field of the wrong shape).
         """
-        parser = EVENT_DATA_PARSERS.get((self.event_type, self.schema_version))
-        if parser is None:
+        model = EVENT_DATA_MODELS.get((self.event_type, self.schema_version))
+        if model is None:
             return UnknownEventData(self.event_type, self.schema_version, self.data)
-        data: Mapping[str, Any] = self.data
-        if self.raw:
-            try:
-                exact = json.loads(self.raw, parse_float=Decimal)
-            except (ValueError, RecursionError):
-                exact = None
-            if isinstance(exact, dict) and isinstance(exact.get("data"), dict):
-                data = exact["data"]
-        return parser(data)
+        try:
+            return cast("EventData", model.from_dict(_exact_data(self)))
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+            raise WebhookPayloadError(
+                f"{self.event_type} {self.schema_version} data does not fit {model.__name__}"
+                f" ({type(exc).__name__})"
+            ) from None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:
