@@ -21,11 +21,14 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 CODEGEN := $(wildcard codegen/*.py codegen/templates/*.jinja codegen/templates/*/*.jinja) generator-config.yml
 
-.PHONY: help install spec generate regenerate dist test test-py310 lint format bench clean
+.PHONY: help demo install spec generate regenerate dist test test-py310 lint format bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  Variables: WISE_SPEC=<path or URL> (default ../shared/wise-openapi/index.yaml, else Wise's bundle)"
+
+demo: $(INSTALLED) $(GENERATED) ## The main job: a narrated payout through the SDK against FakeWise on a loopback port
+	$(PY) -m examples.payout_demo
 
 install: $(INSTALLED) $(NODE_INSTALLED) ## Create .venv, install wise-async (editable) with dev tools, and Prism (npm ci)
 

@@ -1,6 +1,7 @@
 """In-process, stateful fake of the Wise Platform API, for tests of wise-async and of applications.
 
-Serve it to httpx with ``FakeWise.transport()`` or as ASGI with ``FakeWise.asgi_app``; drive time with
+Serve it to httpx with ``FakeWise.transport()``, as ASGI with ``FakeWise.asgi_app``, on a loopback socket
+with ``serve_asgi(fake.asgi_app)`` or ``python -m wise_async.testing serve``; drive time with
 ``FakeWise.clock``; inject failures with ``FakeWise.faults``; inspect ``FakeWise.requests``.
 """
 
@@ -12,6 +13,7 @@ from ._fake_jose import FakeCard, FakeCardOrder, FakeJose, RegisteredClientKey
 from ._faults import Fault, FaultKind, Faults
 from ._http import FakeRequest, FakeResponse, RecordedRequest, Rejection
 from ._jose_hook import JoseHook
+from ._server import ServedApp, serve_asgi
 from ._store import BalanceMovement
 from ._webhooks import FakeWebhooks, WebhookDelivery
 
@@ -33,5 +35,7 @@ __all__ = [
     "RecordedRequest",
     "RegisteredClientKey",
     "Rejection",
+    "ServedApp",
     "WebhookDelivery",
+    "serve_asgi",
 ]

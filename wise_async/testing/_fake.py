@@ -13,6 +13,7 @@ is not tied to the event loop it was first used on.
 from __future__ import annotations
 
 import collections
+import functools
 import itertools
 import random
 import threading
@@ -63,6 +64,7 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 ACCESS_TOKEN_TTL = 12 * 3600
 REFRESH_TOKEN_TTL = 20 * 365 * 86400
@@ -79,12 +81,21 @@ _ID_STARTS = {
 
 
 class _DroppedConnection(Exception):
-    """Internal: an injected reset; adapters turn it into the httpx exception the client would see."""
+    """Internal: an injected reset; adapters turn it into the httpx exception the client would see.
 
-    def __init__(self, exception_type: type[httpx.TransportError], message: str) -> None:
+    ``committed`` is the answer the server produced before the connection was lost (after commit).
+    """
+
+    def __init__(
+        self,
+        exception_type: type[httpx.TransportError],
+        message: str,
+        committed: FakeResponse | None = None,
+    ) -> None:
         super().__init__(message)
         self.exception_type = exception_type
         self.message = message
+        self.committed = committed
 
 
 class FakeWiseTransport(httpx.AsyncBaseTransport):
@@ -219,12 +230,24 @@ class FakeWise(PagedResources):
         """An ``httpx.AsyncBaseTransport`` for this fake; make as many as you like, they share state."""
         return FakeWiseTransport(self)
 
-    async def asgi_app(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """ASGI 3 entry point (``httpx.ASGITransport(app=fake.asgi_app)``, uvicorn, ...).
+    @functools.cached_property
+    def asgi_app(self) -> ASGIApp:
+        """This fake as an ASGI 3 app: ``httpx.ASGITransport(app=fake.asgi_app)``, or served on a socket
+        (``app = fake.asgi_app`` then ``uvicorn module:app``, or ``python -m wise_async.testing serve``).
 
+        A plain coroutine function, so servers that tell ASGI 2 from 3 by inspection pick ASGI 3.
         Injected connection resets raise the matching httpx exception out of the app, which
-        ``httpx.ASGITransport`` propagates to the caller; a real server just drops the connection.
+        ``httpx.ASGITransport`` propagates to the caller. After commit the app first sends the committed
+        answer's head and half its body, so a real server cuts the connection mid-body (an ASGI app
+        cannot drop a connection before a response starts: there uvicorn answers 500 instead).
         """
+
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            await self._asgi(scope, receive, send)
+
+        return app
+
+    async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             while True:
                 message = await receive()
@@ -258,11 +281,19 @@ class FakeWise(PagedResources):
         try:
             response = self._serve(request)
         except _DroppedConnection as dropped:
+            if dropped.committed is not None:
+                await self._send_head(send, dropped.committed)
+                cut = dropped.committed.body[: len(dropped.committed.body) // 2]
+                await send({"type": "http.response.body", "body": cut, "more_body": True})
             raise dropped.exception_type(dropped.message) from None
+        await self._send_head(send, response)
+        await send({"type": "http.response.body", "body": response.body})
+
+    @staticmethod
+    async def _send_head(send: Send, response: FakeResponse) -> None:
         raw_headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
         raw_headers.append((b"content-length", str(len(response.body)).encode()))
         await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
-        await send({"type": "http.response.body", "body": response.body})
 
     def _serve(self, request: FakeRequest) -> FakeResponse:
         with self._lock:
@@ -297,7 +328,9 @@ class FakeWise(PagedResources):
             record.status = response.status
             record.response_headers = httpx.Headers(response.headers)
             if fault is not None and fault.kind == "reset_after_commit":
-                raise _DroppedConnection(fault.exception_type(), "Server closed the connection (injected)")
+                raise _DroppedConnection(
+                    fault.exception_type(), "Server closed the connection (injected)", response
+                )
             return response
 
     def _dispatch(

@@ -1,0 +1,65 @@
+"""``python -m wise_async.testing serve --port N``: FakeWise as an HTTP server, for other processes and
+languages (like stripe-mock). Prints the base URL and credentials it accepts, then serves until Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import sys
+from collections.abc import Sequence
+
+from ._fake import FakeWise
+from ._fake_jose import FakeJose
+from ._server import serve_asgi
+
+
+def build_fake(args: argparse.Namespace) -> tuple[FakeWise, list[str]]:
+    """The served fake and the lines that tell a client how to reach it."""
+    fake = FakeWise(seed=args.seed)
+    if args.jose:
+        FakeJose.attach(fake)
+    tokens = [fake.add_personal_token(token) for token in args.token] or [fake.add_personal_token()]
+    fake.add_client(args.client_id, args.client_secret)
+    lines = [
+        f"WISE_API_TOKEN={tokens[0]}",
+        f"WISE_CLIENT_ID={args.client_id}",
+        f"WISE_CLIENT_SECRET={args.client_secret}",
+        f"# profiles: personal {fake.personal_profile_id}, business {fake.business_profile_id};"
+        f" operations served: {len(fake.operations)}; JOSE: {'on' if args.jose else 'off'}",
+    ]
+    return fake, lines
+
+
+async def serve(args: argparse.Namespace) -> None:
+    fake, lines = build_fake(args)
+    async with serve_asgi(fake.asgi_app, host=args.host, port=args.port, log_level=args.log_level) as server:
+        print(f"FakeWise listening on {server.base_url}  (Ctrl-C to stop)")
+        print(f"WISE_BASE_URL={server.base_url}")
+        print("\n".join(lines), flush=True)
+        await server.wait()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m wise_async.testing", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="serve FakeWise over HTTP on a loopback port")
+    serve_cmd.add_argument("--host", default="127.0.0.1")
+    serve_cmd.add_argument("--port", type=int, default=12111, help="0 picks a free port (default 12111)")
+    serve_cmd.add_argument(
+        "--token", action="append", default=[], help="a personal API token to accept (repeatable)"
+    )
+    serve_cmd.add_argument("--client-id", default="fake-client")
+    serve_cmd.add_argument("--client-secret", default="fake-secret")
+    serve_cmd.add_argument("--seed", type=int, default=0, help="seed for ids and secrets (reproducible)")
+    serve_cmd.add_argument("--jose", action="store_true", help="speak JOSE as Wise does (FakeJose)")
+    serve_cmd.add_argument("--log-level", default="warning", help="uvicorn's log level")
+    args = parser.parse_args(argv)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(args))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
