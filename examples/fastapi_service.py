@@ -18,13 +18,13 @@ or against FakeWise on your machine (``python -m wise_async.testing serve`` prin
     WISE_BASE_URL=http://127.0.0.1:12111 WISE_API_TOKEN=... uvicorn examples.fastapi_service:app
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations``: FastAPI reads the route signatures at run time, and the
+# dependency aliases below are local to create_app.
 import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -83,6 +83,9 @@ def create_app(
         client: WiseClient = request.app.state.wise
         return client
 
+    Wise = Annotated[WiseClient, Depends(wise_of)]
+    VerifiedEvent = Annotated[WebhookEvent, Depends(wise_webhook)]
+
     @app.exception_handler(WiseError)
     async def wise_error(request: Request, exc: WiseError) -> JSONResponse:
         if isinstance(exc, APIStatusError):  # Wise answered: pass its status on, with its trace id
@@ -96,13 +99,11 @@ def create_app(
         return JSONResponse({"error": type(exc).__name__}, status_code=400)
 
     @app.get("/profiles")
-    async def profiles(wise: WiseClient = Depends(wise_of)) -> list[dict[str, Any]]:
+    async def profiles(wise: Wise) -> list[dict[str, Any]]:
         return [profile.to_dict() for profile in await wise.profiles.list()]
 
     @app.post("/profiles/{profile_id}/quotes")
-    async def create_quote(
-        profile_id: int, order: QuoteRequest, wise: WiseClient = Depends(wise_of)
-    ) -> dict[str, Any]:
+    async def create_quote(profile_id: int, order: QuoteRequest, wise: Wise) -> dict[str, Any]:
         body = QuoteCreateBody(
             source_currency=order.source_currency,
             target_currency=order.target_currency,
@@ -112,14 +113,14 @@ def create_app(
         return quote.to_dict()
 
     @app.get("/transfers/{transfer_id}")
-    async def transfer(transfer_id: int, wise: WiseClient = Depends(wise_of)) -> dict[str, Any]:
+    async def transfer(transfer_id: int, wise: Wise) -> dict[str, Any]:
         found = await wise.transfers.get(transfer_id)
         result = found.to_dict()
         result["lastWebhookState"] = app.state.transfer_states.get(transfer_id)
         return result
 
     @app.post("/wise/webhooks")
-    async def receive(event: WebhookEvent = Depends(wise_webhook)) -> dict[str, Any]:
+    async def receive(event: VerifiedEvent) -> dict[str, Any]:
         if event.delivery_id and await dedupe.seen(event.delivery_id):  # Wise redelivers
             return {"duplicate": True}
         if event.is_test:

@@ -136,7 +136,9 @@ async def run() -> None:
                 line(f"authorization code → user token (valid {lifetime / 3600:.0f} h);")
                 fake.clock.advance(lifetime + 60)
                 profiles = await wise.profiles.list()
-                check(fake.counters["refresh"] == 1, f"expected 1 refresh grant, saw {fake.counters['refresh']}")
+                check(
+                    fake.counters["refresh"] == 1, f"expected 1 refresh grant, saw {fake.counters['refresh']}"
+                )
                 check(len(saved) == 1, f"on_token_refresh ran {len(saved)} times")
                 line("12 h later it had expired: refreshed once before the next call, new pair saved")
 
@@ -164,7 +166,9 @@ async def run() -> None:
                         type_="iban",
                         profile=profile_id,
                         account_holder_name="Grace Hopper",
-                        details=RecipientCreateRequestDetails.from_dict({"legalType": "PRIVATE", "iban": IBAN}),
+                        details=RecipientCreateRequestDetails.from_dict(
+                            {"legalType": "PRIVATE", "iban": IBAN}
+                        ),
                     )
                 )
                 line(f"{recipient.id}: Grace Hopper, EUR IBAN {IBAN[:4]}…{IBAN[-4:]}")
@@ -193,7 +197,9 @@ async def run() -> None:
 
             async with say.step("funding") as line:
                 before = fake.balance(profile_id, "GBP")
-                payment = await wise.transfers.fund(profile_id, transfer.id, body=TransferFundBody(type_="BALANCE"))
+                payment = await wise.transfers.fund(
+                    profile_id, transfer.id, body=TransferFundBody(type_="BALANCE")
+                )
                 after = fake.balance(profile_id, "GBP")
                 check(fake.counters["sca_challenged"] >= 1, "funding was not SCA-challenged")
                 check(after < before, "the balance did not move")
@@ -219,6 +225,7 @@ async def run() -> None:
                 )
 
             async with say.step("statement") as line:
+                challenged = fake.counters["sca_challenged"]
                 end = datetime.datetime.fromtimestamp(fake.clock.now(), datetime.timezone.utc)
                 statement = await wise.statements.get(
                     profile_id, balance_id, currency="EUR", start=end - datetime.timedelta(days=31), end=end
@@ -234,9 +241,11 @@ async def run() -> None:
                 closing = statement.end_of_statement_balance
                 check(len(statement.transactions) == 30, f"{len(statement.transactions)} statement lines")
                 check(pdf.startswith(b"%PDF"), "the PDF statement is not a PDF")
+                check(fake.counters["sca_challenged"] > challenged, "the statement was not SCA-challenged")
                 line(
                     f"balance {balance_id}: {len(statement.transactions)} transactions, closing "
-                    f"{money(closing.value, closing.currency)} (SCA cleared by signing); PDF {len(pdf):,} bytes"
+                    f"{money(closing.value, closing.currency)} (SCA cleared by signing); "
+                    f"PDF {len(pdf):,} bytes"
                 )
 
             async with say.step("card") as line:
