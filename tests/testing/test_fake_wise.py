@@ -143,7 +143,9 @@ def test_public_names_are_pinned() -> None:
         "RecordedRequest",
         "RegisteredClientKey",
         "Rejection",
+        "ServedApp",
         "WebhookDelivery",
+        "serve_asgi",
     }
 
 
