@@ -23,7 +23,7 @@ from openapi_python_client.config import Config, ConfigFile, MetaType
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.errors import GeneratorError
 
-from codegen import enums, facade, surface, webhook_events
+from codegen import enums, facade, fake_answers, surface, webhook_events
 from codegen.normalize import load_spec, normalize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +84,7 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
         operations = facade.collect_operations(data, spec, config.field_prefix)
         facade.write(project, operations, staging)
         events = webhook_events.write(spec, data, staging)
+        fake_answers.write(spec, staging)
         (staging / "py.typed").write_text("", encoding="utf-8")  # PEP 561: users' mypy reads our types
         surface.write(surface.build(data, operations), staging / "surface.lock")
         config.post_hooks = hooks  # one formatter pass over generator output and facade alike

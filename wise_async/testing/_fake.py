@@ -16,6 +16,7 @@ import collections
 import functools
 import itertools
 import random
+import re
 import threading
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -36,6 +37,7 @@ from . import (
     _routes_quotes,
     _routes_recipients,
     _routes_sca,
+    _routes_spec,
     _routes_statements,
     _routes_transfers,
 )
@@ -166,6 +168,9 @@ class FakeWise(PagedResources):
                 *_routes_files.ROUTES,
             ]
         )
+        self.stateful_operations: frozenset[str] = frozenset(r.operation_id for r in self.router.routes)
+        """operationIds with a stateful route; every other operation gets its spec-driven answer."""
+        self.router.add(*_routes_spec.spec_routes(self.stateful_operations))
         self.requests: list[RecordedRequest] = []
         """Every request that reached the fake, in arrival order."""
         self.counters: collections.Counter[str] = collections.Counter()
@@ -591,5 +596,20 @@ class FakeWise(PagedResources):
 
     @property
     def operations(self) -> list[str]:
-        """operationIds this fake implements."""
+        """operationIds this fake answers: stateful routes first, then the spec-driven ones."""
         return [r.operation_id for r in self.router.routes]
+
+    def answered(self) -> dict[str, bool]:
+        """Every operation of the generated client → whether a request to it reaches its own route.
+
+        Measured by routing: each operation's path, with its parameters filled in, is matched the way
+        a real request is, so an operation shadowed by another route counts as unanswered.
+        """
+        from wise_api.operations import OPERATIONS
+
+        result = {}
+        for op in OPERATIONS:
+            path = re.sub(r"\{[^}]+\}", "1", op.path)
+            matched, _, _ = self.router.match(op.method, path)
+            result[op.operation_id] = matched is not None and matched.operation_id == op.operation_id
+        return result

@@ -74,9 +74,11 @@ class Route:
     security: tuple[Security, ...]
     handler: Handler
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+    literal_length: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "pattern", _compile(self.template))
+        object.__setattr__(self, "literal_length", len(re.sub(r"\{[^}]+\}", "", self.template)))
 
 
 def route(
@@ -102,15 +104,24 @@ class Router:
         self.routes.extend(routes)
 
     def match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], bool]:
-        """(route, path params, whether the path exists under another method)."""
+        """(route, path params, whether the path exists under another method).
+
+        The route with the most literal characters wins (``/v1/transfers/bulk`` over
+        ``/v1/transfers/{id}``); among equals, the earlier one (stateful routes come first).
+        """
         path_exists = False
+        best: tuple[int, Route, dict[str, str]] | None = None
         for candidate in self.routes:
             found = candidate.pattern.fullmatch(path)
             if found is None:
                 continue
-            if candidate.method == method:
-                return candidate, found.groupdict(), True
-            path_exists = True
+            if candidate.method != method:
+                path_exists = True
+                continue
+            if best is None or candidate.literal_length > best[0]:
+                best = (candidate.literal_length, candidate, found.groupdict())
+        if best is not None:
+            return best[1], best[2], True
         return None, {}, path_exists
 
     def operation(self, operation_id: str) -> Route | None:
