@@ -65,6 +65,7 @@ dist: $(INSTALLED) $(GENERATED) ## Build the wheel and sdist into dist/ (both ca
 
 test: install $(GENERATED) ## Install, fetch the spec, generate, and run every test (unit, trio, contract through Prism), then again on Python 3.10
 	$(PY) -m codegen.surface openapi/surface.lock generated/wise_api/surface.lock
+	$(PY) -m wise_async.testing answered
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory test-py310
 

@@ -1,5 +1,8 @@
 """``python -m wise_async.testing serve --port N``: FakeWise as an HTTP server, for other processes and
 languages (like stripe-mock). Prints the base URL and credentials it accepts, then serves until Ctrl-C.
+
+``python -m wise_async.testing answered``: how many of the client's operations FakeWise answers
+(``fake: N/M operations answered``); exits 1 when any is left out (``make test`` runs it).
 """
 
 from __future__ import annotations
@@ -41,6 +44,15 @@ async def serve(args: argparse.Namespace) -> None:
         await server.wait()
 
 
+def answered() -> int:
+    answers = FakeWise().answered()
+    missing = sorted(op for op, ok in answers.items() if not ok)
+    print(f"fake: {len(answers) - len(missing)}/{len(answers)} operations answered")
+    for operation_id in missing:
+        print(f"  not answered: {operation_id}")
+    return 1 if missing else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m wise_async.testing", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -55,7 +67,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_cmd.add_argument("--seed", type=int, default=0, help="seed for ids and secrets (reproducible)")
     serve_cmd.add_argument("--jose", action="store_true", help="speak JOSE as Wise does (FakeJose)")
     serve_cmd.add_argument("--log-level", default="warning", help="uvicorn's log level")
+    commands.add_parser("answered", help="count the operations FakeWise answers; exit 1 below all")
     args = parser.parse_args(argv)
+    if args.command == "answered":
+        return answered()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args))
     return 0

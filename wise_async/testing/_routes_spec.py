@@ -91,19 +91,31 @@ def validate(
             yield from validate(item, schema["items"], schemas, f"{label}[{index}]", depth + 1)
 
 
-def _echo_ids(answer: Any, params: Mapping[str, str]) -> Any:
-    """Put the request's path ids where the answer has a field of the same name (and ``id``)."""
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
-    def coerced(old: Any, new: str) -> Any:
-        if isinstance(old, int) and not isinstance(old, bool) and re.fullmatch(r"-?\d+", new):
-            return int(new)
-        return new if isinstance(old, str) else old
+
+def _same_kind(old: Any, new: str) -> Any:
+    """``new`` shaped like ``old`` (an int id stays an int, a UUID stays a UUID); else ``old``."""
+    if isinstance(old, bool):
+        return old
+    if isinstance(old, int):
+        return int(new) if re.fullmatch(r"-?\d{1,18}", new) else old
+    if isinstance(old, str):
+        if _UUID.fullmatch(old):
+            return new if _UUID.fullmatch(new) else old
+        return new
+    return old
+
+
+def _echo_ids(answer: Any, params: Mapping[str, str], own_id: str | None) -> Any:
+    """The answer with the request's path ids in the fields of the same name, and in ``id`` when the
+    path ends in the resource's own id (``/transfers/{transferId}``)."""
 
     def visit(node: Any) -> None:
         if isinstance(node, dict):
             for name, value in params.items():
                 if name in node:
-                    node[name] = coerced(node[name], value)
+                    node[name] = _same_kind(node[name], value)
             for child in node.values():
                 visit(child)
         elif isinstance(node, list):
@@ -112,8 +124,8 @@ def _echo_ids(answer: Any, params: Mapping[str, str]) -> Any:
 
     echoed = copy.deepcopy(answer)
     visit(echoed)
-    if params and isinstance(echoed, dict) and "id" in echoed:
-        echoed["id"] = coerced(echoed["id"], list(params.values())[-1])  # the resource's own id
+    if own_id is not None and isinstance(echoed, dict) and "id" in echoed:
+        echoed["id"] = _same_kind(echoed["id"], own_id)
     return echoed
 
 
@@ -160,7 +172,8 @@ def _respond(fake: FakeWise, call: Call, spec: Mapping[str, Any]) -> FakeRespons
     status, media = spec["status"], spec["media_type"]
     if media is None or status == 204:
         return FakeResponse(status)
-    answer = _echo_ids(spec["answer"], call.params)
+    last = re.search(r"\{([^}]+)\}$", call.route.template)
+    answer = _echo_ids(spec["answer"], call.params, call.params.get(last.group(1)) if last else None)
     if "json" in media:
         response = json_response(status, answer)
         if media != "application/json":

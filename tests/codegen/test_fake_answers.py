@@ -1,0 +1,75 @@
+"""FakeWise's answers (codegen/fake_answers.py) come from the spec, without its prose."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from codegen import fake_answers
+from codegen.normalize import Spec, iter_operations, normalize
+
+
+def test_every_operation_has_an_answer(normalized_bundle: tuple[Spec, Any]) -> None:
+    spec, _ = normalized_bundle
+    answers, schemas = fake_answers.collect(spec)
+    assert set(answers) == {op["operationId"] for _, _, op in iter_operations(spec)}
+    for answer in answers.values():
+        assert 200 <= answer["status"] < 300
+        if answer["media_type"] and "json" in answer["media_type"] and answer["status"] != 204:
+            assert answer["answer"] is not None, answer["path"]
+    namespace: dict[str, Any] = {}
+    exec(compile(fake_answers.render(answers, schemas), "fake_answers.py", "exec"), namespace)
+    assert namespace["ANSWERS"] == answers
+
+
+def test_schemas_keep_what_validation_needs_and_drop_the_prose() -> None:
+    schema = {
+        "type": "object",
+        "title": "T",
+        "description": "prose",
+        "required": ["description"],
+        "properties": {"description": {"type": "string", "description": "prose", "example": "x"}},
+        "x-extension": 1,
+    }
+    assert fake_answers.strip_prose(schema) == {
+        "type": "object",
+        "required": ["description"],
+        "properties": {"description": {"type": "string"}},
+    }
+
+
+def test_a_new_operation_is_answered_from_its_schema(raw_bundle: Spec) -> None:
+    spec = copy.deepcopy(raw_bundle)
+    spec["paths"]["/v1/widgets/{widgetId}"] = {
+        "get": {
+            "operationId": "widgetGet",
+            "parameters": [
+                {"name": "widgetId", "in": "path", "required": True, "schema": {"type": "integer"}}
+            ],
+            "responses": {
+                "200": {
+                    "description": "ok",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "id": {"type": "integer"},
+                                    "createdAt": {"type": "string", "format": "date-time"},
+                                    "tags": {
+                                        "type": "array",
+                                        "items": {"type": "string", "enum": ["A", "B"]},
+                                    },
+                                },
+                            }
+                        }
+                    },
+                }
+            },
+        }
+    }
+    normalize(spec)
+    answers, _ = fake_answers.collect(spec)
+    answer = answers["widgetGet"]
+    assert answer["path_ints"] == ["widgetId"] and answer["method"] == "GET"
+    assert answer["answer"] == {"id": 1, "createdAt": "2025-01-02T03:04:05Z", "tags": ["A"]}
