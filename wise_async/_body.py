@@ -41,12 +41,15 @@ class _Inflater:
 
     def flush(self) -> bytes:
         try:
-            return self._inflater.flush()
+            rest = self._inflater.flush()
         except zlib.error as exc:
             raise httpx.DecodingError(f"invalid {self._encoding} body: {exc}") from None
+        if self._started and not self._inflater.eof:
+            raise httpx.DecodingError(f"truncated or corrupt {self._encoding} body")
+        return rest
 
 
-async def read_bounded(response: httpx.Response, limit: int) -> bytes:
+async def read_bounded(response: httpx.Response, limit: int, request: httpx.Request) -> bytes:
     """Read and decode all of ``response``'s body (at most ``limit`` bytes); return it.
 
     Raises :class:`ResponseTooLargeError` past the limit, ``httpx.DecodingError`` for a corrupt
@@ -64,7 +67,7 @@ async def read_bounded(response: httpx.Response, limit: int) -> bytes:
         nonlocal total
         total += len(chunk)
         if total > limit:
-            raise ResponseTooLargeError(limit, request=response.request)
+            raise ResponseTooLargeError(limit, request=request)
         chunks.append(chunk)
 
     if encoding in _WBITS:

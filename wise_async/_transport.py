@@ -14,6 +14,8 @@ as an httpx exception.
 from __future__ import annotations
 
 import random
+import socket
+import ssl
 from collections.abc import Awaitable, Callable
 
 import anyio
@@ -50,10 +52,28 @@ _WHY = (
 )
 
 
+def _root_cause(exc: BaseException) -> str:
+    """The operating system's word for it (connection refused, DNS failure, TLS), when there is one."""
+    seen: BaseException | None = exc
+    for _ in range(8):
+        seen = seen.__cause__ or seen.__context__ if seen is not None else None
+        if seen is None:
+            break
+        if isinstance(seen, socket.gaierror):
+            return f"DNS lookup failed ({seen.strerror or seen})"
+        if isinstance(seen, ssl.SSLError):
+            return f"TLS failed ({seen.reason or seen})"
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(seen, OSError) and seen.errno is not None:
+            return seen.strerror or str(seen)
+    return ""
+
+
 def describe_transport_error(exc: Exception) -> str:
-    """``"could not connect: [Errno 111] Connection refused"`` — what failed, then the cause."""
+    """``"could not connect: connection refused"`` — what failed, then why, as precisely as known."""
     why = next((text for kind, text in _WHY if isinstance(exc, kind)), type(exc).__name__)
-    detail = str(exc).strip()
+    detail = _root_cause(exc) or str(exc).strip()
     return f"{why}: {detail}" if detail else why
 
 
@@ -87,7 +107,7 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         response = await self._transport.handle_async_request(request)
         if not request.extensions.get(STREAM_EXTENSION):
             try:
-                await read_bounded(response, self.max_response_bytes)
+                await read_bounded(response, self.max_response_bytes, request)
             except BaseException:
                 await response.aclose()
                 raise

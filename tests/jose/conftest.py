@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
@@ -92,13 +93,14 @@ def make_client(fake: FakeWise, **options: object) -> WiseClient:
         refresh_token=tokens["refresh_token"],
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
-        transport=fake.transport(),
         clock=fake.clock.now,
-        **options,  # type: ignore[arg-type]
+        **{"transport": fake.transport(), **options},  # type: ignore[arg-type]
     )
 
 
 @pytest.fixture
-async def wise(fake: FakeWise, keyring: JoseKeyring, registered: None) -> AsyncIterator[WiseClient]:
-    async with make_client(fake, jose_keys=keyring) as client:
+async def wise(
+    fake: FakeWise, keyring: JoseKeyring, registered: None, fake_transport: httpx.AsyncBaseTransport
+) -> AsyncIterator[WiseClient]:
+    async with make_client(fake, jose_keys=keyring, transport=fake_transport) as client:
         yield client

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -28,13 +29,15 @@ def profile_id(fake: FakeWise) -> int:
 
 
 @pytest.fixture
-async def wise(fake: FakeWise) -> AsyncIterator[WiseClient]:
-    async with WiseClient(personal_token=fake.add_personal_token(), transport=fake.transport()) as client:
+async def wise(fake: FakeWise, fake_transport: httpx.AsyncBaseTransport) -> AsyncIterator[WiseClient]:
+    async with WiseClient(personal_token=fake.add_personal_token(), transport=fake_transport) as client:
         yield client
 
 
 @pytest.fixture
-async def signing_wise(fake: FakeWise, sca_key: rsa.RSAPrivateKey) -> AsyncIterator[WiseClient]:
+async def signing_wise(
+    fake: FakeWise, sca_key: rsa.RSAPrivateKey, fake_transport: httpx.AsyncBaseTransport
+) -> AsyncIterator[WiseClient]:
     """A client that answers SCA challenges by signing (statements are SCA protected)."""
     pem = sca_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -42,7 +45,7 @@ async def signing_wise(fake: FakeWise, sca_key: rsa.RSAPrivateKey) -> AsyncItera
     fake.register_sca_public_key(pem)
     async with WiseClient(
         personal_token=fake.add_personal_token(),
-        transport=fake.transport(),
+        transport=fake_transport,
         sca_handler=PrivateKeyScaSigner(sca_key),
     ) as client:
         yield client
