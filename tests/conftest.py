@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from loopback.servers import LoopbackTransport, serve_asgi
+from loopback.servers import LoopbackTransport, serve_in_thread
 
 from wise_async.testing import FakeWise
 
@@ -26,5 +26,5 @@ def fake_transport(fake: FakeWise, wire: str) -> Iterator[httpx.AsyncBaseTranspo
     if wire == "in-process":
         yield fake.transport()
         return
-    with serve_asgi(fake.asgi_app) as url:
+    with serve_in_thread(fake.asgi_app) as url:
         yield LoopbackTransport(url)

@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from wise_async import RetryPolicy, WiseClient
 from wise_async.testing import FakeWise
 
-from .servers import FaultProxy, serve_asgi
+from .servers import FaultProxy, serve_in_thread
 
 CLIENT_ID = "loopback-client"
 CLIENT_SECRET = "loopback-secret-value"
@@ -27,7 +27,7 @@ def fake() -> FakeWise:
 
 @pytest.fixture
 def proxy(fake: FakeWise) -> Iterator[FaultProxy]:
-    with serve_asgi(fake.asgi_app) as url, FaultProxy(url) as proxy:
+    with serve_in_thread(fake.asgi_app) as url, FaultProxy(url) as proxy:
         yield proxy
 
 
