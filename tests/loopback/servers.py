@@ -26,8 +26,10 @@ import uvicorn
 
 @contextlib.contextmanager
 def serve_in_thread(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port, in its own thread and event loop (so asyncio and
-    trio tests alike can use it; ``wise_async.testing.serve_asgi`` runs in the caller's loop); yields its URL."""
+    """Serve ``app`` with uvicorn on a free loopback port in its own thread and event loop; yields its URL.
+
+    asyncio and trio tests alike can use it (``wise_async.testing.serve_asgi`` runs in the caller's loop).
+    """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
