@@ -211,21 +211,43 @@ def _enum_changes(enum: str, old_value: str, new_value: str) -> list[Change]:
     return changes
 
 
+def _models_of_changed_operations(old: dict[str, str], new: dict[str, str]) -> dict[str, str]:
+    """Models and enums added (removed) together with the operation whose name they carry
+    (``BankAccountDetailsReturnsCreateBody`` with ``bankAccountDetailsReturnsCreate``): key → op key."""
+    own: dict[str, str] = {}
+    for mine, other in ((new, old), (old, new)):
+        for op_key in (k for k in mine.keys() - other.keys() if k.startswith("op ")):
+            operation_id = op_key[3:]
+            prefix = operation_id[:1].upper() + operation_id[1:]
+            for key in mine.keys() - other.keys():
+                if key.split(" ", 1)[0] in ("model", "enum") and key.split(" ", 1)[1].startswith(prefix):
+                    own[key] = op_key
+    return own
+
+
+def _own_note(own: dict[str, str], op_key: str) -> str:
+    count = sum(1 for owner in own.values() if owner == op_key)
+    return f" with {count} model(s)/enum(s) of its own" if count else ""
+
+
 def changes(old: dict[str, str], new: dict[str, str]) -> list[Change]:
     """Every difference between two surfaces, one :class:`Change` per reviewable fact."""
     found: list[Change] = []
     moves: dict[tuple[str, str], list[str]] = {}
+    own = _models_of_changed_operations(old, new)
     for key in sorted(new.keys() | old.keys()):
         kind, name = key.split(" ", 1)
+        if key in own:
+            continue  # counted on its operation's line
         if key not in old:
             if kind == "op":
-                text = f"operation added: {_describe_op(name, _op_fields(new[key]))}"
+                text = f"operation added: {_describe_op(name, _op_fields(new[key]))}{_own_note(own, key)}"
                 found.append(Change("additive", _facade(_op_fields(new[key])), text))
             else:
                 found.append(Change("additive", name, f"{kind} added: {name}"))
         elif key not in new:
             if kind == "op":
-                text = f"operation removed: {_describe_op(name, _op_fields(old[key]))}"
+                text = f"operation removed: {_describe_op(name, _op_fields(old[key]))}{_own_note(own, key)}"
                 found.append(Change("breaking", _facade(_op_fields(old[key])), text))
             else:
                 found.append(Change("breaking", name, f"{kind} removed: {name}"))

@@ -24,6 +24,7 @@ from collections.abc import AsyncGenerator, Generator
 
 import httpx
 
+from ._api_version import pin_api_version
 from ._environment import Environment
 from ._exceptions import MissingCredentialsError
 from ._idempotency import apply_idempotency
@@ -114,8 +115,10 @@ class WiseAuth(httpx.Auth):
         sca_handler: ScaHandler,
         send_raw: SendRaw,
         optional_idempotency_headers: bool = True,
+        api_version: str | None = None,
     ) -> None:
         self._credentials = credentials
+        self._api_version = api_version
         self._operations = operations
         self._environment = environment
         self._base_path = httpx.URL(environment.base_url).path.rstrip("/")
@@ -134,6 +137,8 @@ class WiseAuth(httpx.Auth):
         yield request  # pragma: no cover
 
     def _prepare(self, request: httpx.Request, op: OperationSpec | None) -> httpx.Request:
+        if op is not None and op.api_version and self._api_version:
+            request.url = pin_api_version(request.url, self._base_path, self._api_version)
         if op is not None and op.twcard:
             moved = self._environment.twcard_url(request.url)
             if moved != request.url:

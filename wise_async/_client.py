@@ -21,6 +21,7 @@ import httpx
 from wise_api.client import AuthenticatedClient
 from wise_api.facade import GeneratedNamespaces
 
+from ._api_version import check_api_version
 from ._auth import SCA_SIDE_REQUEST, Credentials, WiseAuth
 from ._body import DEFAULT_MAX_RESPONSE_BYTES
 from ._environment import Environment, EnvironmentName, resolve_environment
@@ -90,6 +91,9 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
 
     ``jose_keys`` (a :class:`~wise_async.jose.JoseKeyring`, or an RSA ``ClientKeyPair``) turns on JOSE for
     the operations that speak it (SCA PIN / device fingerprint, playgrounds); see ``wise_async.jose``.
+
+    ``api_version="2026Q3"`` pins the operations Wise has moved to calendar versions (paths such as
+    ``/2026Q4/...`` in the bundle) to that quarter; by default each goes where the bundle says.
     """
 
     def __init__(
@@ -118,11 +122,14 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         jose_keys: JoseKeyring | ClientKeyPair | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         allow_insecure_http: bool = False,
+        api_version: str | None = None,
     ) -> None:
         self.environment = resolve_environment(
             environment, base_url, twcard_base_url, allow_insecure_http=allow_insecure_http
         )
         self._clock = clock
+        self.api_version = check_api_version(api_version)
+        """The calendar version (``"2026Q4"``) pinned for operations Wise has moved; None: the bundle's."""
         self._on_token_refresh = on_token_refresh  # also for pairs adopted from code exchanges
         self._client_id = client_id
         self._client_secret = client_secret
@@ -155,6 +162,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
             sca_handler=self.sca_handler,
             send_raw=self._send_raw,
             optional_idempotency_headers=optional_idempotency_headers,
+            api_version=self.api_version,
         )
         self._jose = JoseSupport(jose_keys, operation_for=self._auth.operation_for)
         policy = retry_policy or RetryPolicy(max_retries=max_retries)

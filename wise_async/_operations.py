@@ -14,6 +14,8 @@ from typing import Literal
 
 import attrs
 
+from ._api_version import QUARTER, path_quarter
+
 TokenKind = Literal["UserToken", "PersonalToken", "ClientCredentialsToken", "BasicAuth"]
 TWCARD_HOST_WORD = "twcard"
 
@@ -55,15 +57,23 @@ class OperationSpec:
         return "BasicAuth" in self.token_kinds
 
     @property
+    def api_version(self) -> str | None:
+        """The calendar version (``2026Q4``) the bundle puts this operation at; None for ``/vN`` paths."""
+        return path_quarter(self.path)
+
+    @property
     def twcard(self) -> bool:
         """Card-secret operations served from Wise's separate twcard host."""
         return any(TWCARD_HOST_WORD in server for server in self.servers)
 
 
 def _path_pattern(path: str) -> re.Pattern[str]:
-    parts = re.split(r"(\{[^}]+\})", path)
+    """A path template as a regex; a leading quarter (``/2026Q4/``) matches any quarter (pinned versions)."""
+    version = path_quarter(path)
+    rest = path[len(version) + 1 :] if version else path
+    parts = re.split(r"(\{[^}]+\})", rest)
     regex = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
-    return re.compile(f"^{regex}$")
+    return re.compile(f"^{'/' + QUARTER.pattern if version else ''}{regex}$")
 
 
 class OperationTable:

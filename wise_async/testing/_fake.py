@@ -82,6 +82,9 @@ _ID_STARTS = {
 }
 
 
+_VERSION_SEGMENT = re.compile(r"^/(v\d+|\d{4}Q[1-4])(?=/)")
+
+
 class _DroppedConnection(Exception):
     """Internal: an injected reset; adapters turn it into the httpx exception the client would see.
 
@@ -170,6 +173,7 @@ class FakeWise(PagedResources):
         )
         self.stateful_operations: frozenset[str] = frozenset(r.operation_id for r in self.router.routes)
         """operationIds with a stateful route; every other operation gets its spec-driven answer."""
+        self.router.follow_bundle_paths(_routes_spec.bundle_paths())
         self.router.add(*_routes_spec.spec_routes(self.stateful_operations))
         self.requests: list[RecordedRequest] = []
         """Every request that reached the fake, in arrival order."""
@@ -315,7 +319,11 @@ class FakeWise(PagedResources):
             matched, params, path_exists = self.router.match(request.method, request.path)
             record.operation_id = matched.operation_id if matched else None
 
-            fault = self.faults.take(request.method, request.path, record.operation_id, request.host)
+            fault_path = request.path
+            written = _VERSION_SEGMENT.match(matched.moved_from or "") if matched is not None else None
+            if written is not None:  # faults name the path a stateful route was written for (/v1/...)
+                fault_path = _VERSION_SEGMENT.sub(written.group(0), request.path, count=1)
+            fault = self.faults.take(request.method, fault_path, record.operation_id, request.host)
             if fault is not None:
                 record.fault = fault.kind
                 self.counters[f"fault:{fault.kind}"] += 1

@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from .._api_version import QUARTER, path_quarter
 from ._clock import format_iso
 
 __all__ = [
@@ -33,12 +34,17 @@ __all__ = [
 
 
 def compile_path(template: str) -> re.Pattern[str]:
-    """Turn ``/v1/transfers/{transferId}`` into a regex with one named group per path parameter."""
-    parts = re.split(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", template)
+    """Turn ``/v1/transfers/{transferId}`` into a regex with one named group per path parameter.
+
+    A leading calendar version (``/2026Q4/...``) matches any quarter, as a client may pin another.
+    """
+    version = path_quarter(template)
+    rest = template[len(version) + 1 :] if version else template
+    parts = re.split(r"\{([A-Za-z_][A-Za-z0-9_]*)\}", rest)
     regex = "".join(
         f"(?P<{part}>[^/]+)" if index % 2 else re.escape(part) for index, part in enumerate(parts)
     )
-    return re.compile(regex)
+    return re.compile(("/" + QUARTER.pattern if version else "") + regex)
 
 
 @dataclass(frozen=True)

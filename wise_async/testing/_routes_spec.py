@@ -24,7 +24,7 @@ from ._routing import Call, Route, Security
 if TYPE_CHECKING:
     from ._fake import FakeWise
 
-__all__ = ["spec_routes", "validate"]
+__all__ = ["bundle_paths", "spec_routes", "validate"]
 
 _TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -189,6 +189,14 @@ def _respond(fake: FakeWise, call: Call, spec: Mapping[str, Any]) -> FakeRespons
 def _security(words: list[str]) -> tuple[Security, ...]:
     known: tuple[Security, ...] = ("user", "client", "anonymous", "basic")
     return tuple(w for w in known if w in words) or ("user",)
+
+
+@functools.cache
+def bundle_paths() -> dict[str, str]:
+    """operationId → its path in the bundle the client was generated from."""
+    from wise_api.operations import OPERATIONS
+
+    return {op.operation_id: op.path for op in OPERATIONS}
 
 
 @functools.cache

@@ -15,6 +15,14 @@ if TYPE_CHECKING:
 
 __all__ = ["Call", "Principal", "Route", "Router", "Security", "TokenKind", "route"]
 
+_VERSION = re.compile(r"^/(v\d+|\d{4}Q[1-4])(?=/)")
+
+
+def _shape(template: str) -> str:
+    """A template with its parameter names dropped: ``/x/{id}`` and ``/x/{xId}`` have one shape."""
+    return re.sub(r"\{[^}]+\}", "{}", template)
+
+
 TokenKind = Literal["user", "personal", "client"]
 
 Security = Literal["user", "client", "anonymous", "basic"]
@@ -73,6 +81,8 @@ class Route:
     operation_id: str
     security: tuple[Security, ...]
     handler: Handler
+    moved_from: str | None = None
+    """The template a stateful route was written for, when the bundle moved it (``/v1/x`` → ``/2026Q4/x``)."""
     pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
     literal_length: int = field(init=False, repr=False, compare=False)
 
@@ -123,6 +133,29 @@ class Router:
         if best is not None:
             return best[1], best[2], True
         return None, {}, path_exists
+
+    def follow_bundle_paths(self, bundle_paths: dict[str, str]) -> None:
+        """Serve each route also where the bundle now puts its operation, when only the leading version
+        segment changed (``/v1/transfers`` → ``/2026Q4/transfers``); the written path keeps working."""
+        moved = []
+        for existing in self.routes:
+            target = bundle_paths.get(existing.operation_id)
+            if target is None or target == existing.template:
+                continue
+            old, new = _VERSION.match(existing.template), _VERSION.match(target)
+            if old and new and _shape(existing.template[old.end() :]) == _shape(target[new.end() :]):
+                template = new.group(0) + existing.template[old.end() :]
+                moved.append(
+                    Route(
+                        existing.method,
+                        template,
+                        existing.operation_id,
+                        existing.security,
+                        existing.handler,
+                        moved_from=existing.template,
+                    )
+                )
+        self.add(*moved)
 
     def operation(self, operation_id: str) -> Route | None:
         return next((r for r in self.routes if r.operation_id == operation_id), None)
