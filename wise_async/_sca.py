@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import attrs
 import httpx
 
-from ._exceptions import ScaChallenge, ScaRequiredError, WiseError, make_status_error
+from ._exceptions import (
+    APIResponseValidationError,
+    ScaChallenge,
+    ScaRequiredError,
+    WiseError,
+    make_status_error,
+)
 from ._operations import OperationSpec
 
 if TYPE_CHECKING:  # cryptography loads only when a signer is made (~30 ms of import time otherwise)
@@ -48,11 +54,23 @@ class ScaContext:
     async def status(self) -> tuple[list[ScaChallenge], str | None]:
         """The OTT's challenges and actionType (``GET /v1/one-time-token/status``)."""
         response = await self.send("GET", OTT_STATUS_PATH, headers={OTT_HEADER: self.one_time_token})
-        if response.is_error:
+        if not response.is_success:
             raise make_status_error(response)
-        props = response.json().get("oneTimeTokenProperties", {})
-        challenges = [ScaChallenge.from_wise(c) for c in props.get("challenges", [])]
-        return challenges, props.get("actionType")
+        try:
+            data = response.json()
+        except (ValueError, RecursionError):
+            data = None
+        props = data.get("oneTimeTokenProperties") if isinstance(data, dict) else None
+        challenges = props.get("challenges") if isinstance(props, dict) else None
+        if not isinstance(props, dict) or not isinstance(challenges, list):
+            raise APIResponseValidationError(
+                response, "one-time token status: expected oneTimeTokenProperties.challenges (a list)"
+            )
+        action_type = props.get("actionType")
+        return (
+            [ScaChallenge.from_wise(c) for c in challenges if isinstance(c, dict)],
+            action_type if isinstance(action_type, str) else None,
+        )
 
 
 class ScaHandler(Protocol):
@@ -76,7 +94,7 @@ class RaiseScaRequired:
         action_type = None
         if self._fetch:
             # personal tokens may not read OTT status; the OTT alone still lets the app resume
-            with contextlib.suppress(WiseError, httpx.HTTPError, ValueError):
+            with contextlib.suppress(WiseError):
                 challenges, action_type = await context.status()
         raise ScaRequiredError(
             response=context.response,
@@ -224,7 +242,7 @@ class PartnerScaSolver:
 
 
 def _raise_for(response: httpx.Response, kind: str) -> None:
-    if response.is_error:
+    if not response.is_success:
         raise ScaSolverError(
             f"Wise refused the {kind} factor (HTTP {response.status_code})"
         ) from make_status_error(response)

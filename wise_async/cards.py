@@ -328,13 +328,13 @@ class CardSecrets:
             if self._current is not None and (not refresh or self._current != stale):
                 return self._keys[self._current]  # another task fetched it meanwhile
             response = await self._http.get(KEY_PATH, extensions=_NO_JOSE)
-            if response.is_error:
+            if not response.is_success:
                 raise make_status_error(response, message="could not fetch the card encryption key")
             self.fetch_count += 1
             try:
                 data = response.json()
                 version, material = data["version"], data["key"]
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, RecursionError):
                 raise JoseKeyError("card encryption key response has no version/key") from None
             if isinstance(version, bool) or not isinstance(version, int) or not isinstance(material, str):
                 raise JoseKeyError("card encryption key response has an unusable version/key")
@@ -390,7 +390,7 @@ class CardSecrets:
             raise JoseError("encrypted_payload must be a compact JWE (five dot-separated parts)")
         body = {"keyVersion": key_version, "encryptedPayload": compact}
         response = await self._post(kind, target, body)
-        if response.is_error:
+        if not response.is_success:
             raise make_status_error(response)
         content_type = response.headers.get("content-type")
         return RelayedCardResponse(
@@ -422,7 +422,7 @@ class CardSecrets:
 
     @staticmethod
     def _read(response: httpx.Response, jwe_request: JweRequest) -> dict[str, Any]:
-        if response.is_error:
+        if not response.is_success:
             raise make_status_error(response)
         return parse_card_response(response.content, response.headers.get("content-type"), jwe_request)
 

@@ -344,7 +344,7 @@ class JoseKeyring:
             params={"algorithm": _wire_algorithm(algorithm), "scope": scope},
             extensions=_JOSE_OFF,
         )
-        if response.is_error:
+        if not response.is_success:
             raise make_status_error(response, message=f"could not fetch Wise's {scope} key")
         self.fetch_count += 1
         try:
@@ -352,7 +352,7 @@ class JoseKeyring:
             material = data["keyMaterial"]
             wire_alg = material.get("algorithm")
             key_material = material["keyMaterial"]
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             raise JoseKeyError(f"Wise's {scope} key response has no keyMaterial") from None
         if wire_alg is not None and wire_alg != _wire_algorithm(algorithm):
             raise JoseAlgorithmError(f"asked Wise for a {algorithm} {scope} key, got one for {wire_alg!r}")
@@ -423,7 +423,7 @@ class JoseKeyring:
                 body[name] = utc.strftime(_VALIDITY_FORMAT)
         http = self._require_http()
         response = await http.post(CLIENT_KEYS_PATH, json=body, extensions=_JOSE_OFF)
-        if response.is_error:
+        if not response.is_success:
             raise make_status_error(response, message=f"could not upload the {scope} key")
         from wise_api.models.jose_request_public_keys_create_response_201 import (
             JoseRequestPublicKeysCreateResponse201,
