@@ -34,6 +34,7 @@ def proxy(fake: FakeWise) -> Iterator[FaultProxy]:
 def user_client(fake: FakeWise, proxy: FaultProxy, **kwargs: Any) -> WiseClient:
     issued = fake.issue_user_token(client_id=CLIENT_ID)
     kwargs.setdefault("retry_policy", NO_WAIT)
+    kwargs.setdefault("base_url", proxy.url)
     return WiseClient(
         access_token=issued["access_token"],
         refresh_token=issued["refresh_token"],
@@ -41,7 +42,6 @@ def user_client(fake: FakeWise, proxy: FaultProxy, **kwargs: Any) -> WiseClient:
         client_id=CLIENT_ID,
         client_secret=CLIENT_SECRET,
         clock=fake.clock.now,
-        base_url=proxy.url,
         **kwargs,
     )
 
