@@ -114,7 +114,7 @@ async def test_no_secret_in_any_log_line_error_or_repr_over_a_real_socket(
     ) as app:
         with pytest.raises(WiseError) as exchange_refused:
             await app.exchange_authorization_code(AUTH_CODE, "https://app.example/cb")
-        texts += _texts_of(exchange_refused.value) + [repr(app)]
+        texts += [*_texts_of(exchange_refused.value), repr(app)]
 
     assert any(r.name.startswith("httpcore") for r in caplog.records), "httpcore DEBUG lines were captured"
     assert any(r.name == "httpx" for r in caplog.records), "httpx request lines were captured"
