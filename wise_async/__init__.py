@@ -36,6 +36,7 @@ from ._exceptions import (
     WiseError,
 )
 from ._namespace import WiseResponse
+from ._rate_limit import InProcessRateLimiter, RateLimiter
 from ._retry import RetryPolicy
 from ._sca import (
     PartnerScaSolver,
@@ -45,7 +46,15 @@ from ._sca import (
     ScaHandler,
     ScaSolverError,
 )
-from ._tokens import ClientCredentials, OAuthTokens, PersonalToken, TokenProvider, UserTokens
+from ._token_store import MemoryTokenStore, TokenCipher, TokenKey, TokenStore
+from ._tokens import (
+    ClientCredentials,
+    OAuthTokens,
+    PersonalToken,
+    TokenProvider,
+    TokensNotFoundError,
+    UserTokens,
+)
 from ._version import __version__
 
 __all__ = [
@@ -63,9 +72,11 @@ __all__ = [
     "ConflictError",
     "Environment",
     "ErrorDetail",
+    "InProcessRateLimiter",
     "InternalServerError",
     "InvalidRequestError",
     "JoseError",
+    "MemoryTokenStore",
     "MissingCredentialsError",
     "NotFoundError",
     "OAuthTokens",
@@ -76,6 +87,7 @@ __all__ = [
     "PrivateKeyScaSigner",
     "RaiseScaRequired",
     "RateLimitError",
+    "RateLimiter",
     "ResponseTooLargeError",
     "RetryPolicy",
     "ScaChallenge",
@@ -84,7 +96,11 @@ __all__ = [
     "ScaRejectedError",
     "ScaRequiredError",
     "ScaSolverError",
+    "TokenCipher",
+    "TokenKey",
     "TokenProvider",
+    "TokenStore",
+    "TokensNotFoundError",
     "UnprocessableEntityError",
     "UserTokens",
     "WebhookVerificationError",

@@ -37,8 +37,10 @@ from ._exceptions import (
 )
 from ._jose_transport import JoseSupport
 from ._operations import OperationTable, default_table
+from ._rate_limit import RateLimitedTransport, RateLimiter
 from ._retry import RetryPolicy
 from ._sca import RaiseScaRequired, ScaHandler
+from ._token_store import TokenKey, TokenStore
 from ._tokens import (
     ClientCredentials,
     Clock,
@@ -98,6 +100,10 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
       * ``client_id`` + ``client_secret`` — Basic auth for ``/oauth/token`` and client-credentials
         tokens, used automatically for operations that accept only those.
 
+    Several processes (workers, pods): ``token_store`` (e.g. ``wise_async.redis.RedisTokenStore``) +
+    ``user_key`` share one user token pair and one client-credentials token, refreshed once for all;
+    ``rate_limiter`` (e.g. ``wise_async.redis.RedisRateLimiter``) paces every attempt against one budget.
+
     ``jose_keys`` (a :class:`~wise_async.jose.JoseKeyring`, or an RSA ``ClientKeyPair``) turns on JOSE for
     the operations that speak it (SCA PIN / device fingerprint, playgrounds); see ``wise_async.jose``.
 
@@ -132,6 +138,9 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         allow_insecure_http: bool = False,
         api_version: str | None = None,
+        token_store: TokenStore | None = None,
+        user_key: str | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.environment = resolve_environment(
             environment, base_url, twcard_base_url, allow_insecure_http=allow_insecure_http
@@ -142,21 +151,30 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         self._on_token_refresh = on_token_refresh  # also for pairs adopted from code exchanges
         self._client_id = client_id
         self._client_secret = client_secret
+        self._token_store = token_store
+        self._user_key = TokenKey(client_id or "", user_key) if user_key is not None else None
+        if token_store is not None and user_key is None and access_token is not None:
+            raise ValueError("token_store needs user_key: the key of this user's tokens in the store")
         user = token_provider
         if user is None and personal_token is not None:
             user = PersonalToken(personal_token)
-        if user is None and access_token is not None:
-            if refresh_token is None:
-                user = PersonalToken(access_token)  # a bare access token cannot be refreshed
-            else:
-                user = UserTokens(
-                    access_token,
-                    refresh_token,
-                    expires_at=expires_at,
-                    on_token_refresh=on_token_refresh,
-                    clock=clock,
-                )
-        client_credentials = ClientCredentials(clock=clock) if client_id and client_secret else None
+        if user is None and access_token is not None and refresh_token is None:
+            user = PersonalToken(access_token)  # a bare access token cannot be refreshed
+        elif user is None and (access_token is not None or (token_store is not None and self._user_key)):
+            user = UserTokens(
+                access_token,
+                refresh_token,
+                expires_at=expires_at,
+                on_token_refresh=on_token_refresh,
+                clock=clock,
+                store=token_store,
+                key=self._user_key,
+            )
+        client_credentials = (
+            ClientCredentials(clock=clock, store=token_store, client_id=client_id)
+            if client_id and client_secret
+            else None
+        )
         for provider in (user, client_credentials):
             if isinstance(provider, (UserTokens, ClientCredentials)):
                 provider.bind(self._request_token)
@@ -179,7 +197,9 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
             # Reuse the caller's pool, proxies and limits; add our retrying layer around its transport.
             http_client._transport = self._jose.wrap(
                 RetryingTransport(
-                    http_client._transport, policy=policy, max_response_bytes=max_response_bytes
+                    self._limited(http_client._transport, rate_limiter),
+                    policy=policy,
+                    max_response_bytes=max_response_bytes,
                 )
             )
             http_client.auth = self._auth
@@ -191,7 +211,9 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
                 auth=self._auth,
                 transport=self._jose.wrap(
                     RetryingTransport(
-                        transport or httpx.AsyncHTTPTransport(verify=default_ssl_context()),
+                        self._limited(
+                            transport or httpx.AsyncHTTPTransport(verify=default_ssl_context()), rate_limiter
+                        ),
                         policy=policy,
                         max_response_bytes=max_response_bytes,
                     )
@@ -202,6 +224,14 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         self._low_level = AuthenticatedClient(base_url=self.environment.base_url, token="")
         self._low_level.set_async_httpx_client(self._http)
         self._jose.bind(self._http)
+
+    def _limited(
+        self, transport: httpx.AsyncBaseTransport, limiter: RateLimiter | None
+    ) -> httpx.AsyncBaseTransport:
+        """Every attempt (retries and token requests too) takes a slot from the client's budget."""
+        if limiter is None:
+            return transport
+        return RateLimitedTransport(transport, limiter, bucket=self._client_id or "default")
 
     def __repr__(self) -> str:
         return f"WiseClient(environment={self.environment.name!r}, credentials={self._credentials!r})"
@@ -328,7 +358,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
                 "redirect_uri": redirect_uri,
             }
         )
-        return self._adopt(tokens, use)
+        return await self._adopt(tokens, use)
 
     async def exchange_registration_code(
         self, email: str, registration_code: str, *, use: bool = True
@@ -342,13 +372,19 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
                 "registration_code": registration_code,
             }
         )
-        return self._adopt(tokens, use)
+        return await self._adopt(tokens, use)
 
-    def _adopt(self, tokens: OAuthTokens, use: bool) -> OAuthTokens:
+    async def _adopt(self, tokens: OAuthTokens, use: bool) -> OAuthTokens:
         if use:
             provider = UserTokens.from_tokens(
-                tokens, clock=self._clock, on_token_refresh=self._on_token_refresh
+                tokens,
+                clock=self._clock,
+                on_token_refresh=self._on_token_refresh,
+                store=self._token_store,
+                key=self._user_key,
             )
             provider.bind(self._request_token)
+            if self._token_store is not None and self._user_key is not None:
+                await provider.replace(tokens)  # a new authorization replaces the stored pair fleet-wide
             self._credentials.user = provider
         return tokens

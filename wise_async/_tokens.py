@@ -18,9 +18,12 @@ import anyio
 import attrs
 
 from ._exceptions import APIStatusError, MissingCredentialsError
+from ._token_store import MemoryTokenStore, TokenKey, TokenStore
 
 DEFAULT_REFRESH_SKEW = 60.0  # seconds before expiry at which a token is refreshed proactively
 FAILURE_REUSE_SECONDS = 30.0  # a refused refresh is not retried by concurrent waiters within this window
+LEASE_POLL_INITIAL = 0.005  # seconds between store re-reads while another process refreshes, doubling
+LEASE_POLL_MAX = 0.1
 Clock = Callable[[], float]
 TokenRequester = Callable[[Mapping[str, str]], Awaitable["OAuthTokens"]]
 TokenRefreshHook = Callable[["OAuthTokens"], "Awaitable[None] | None"]
@@ -106,13 +109,27 @@ class PersonalToken:
 
 
 class _RefreshingProvider:
-    """Shared machinery: cached tokens, early refresh by ``skew``, one refresh at a time."""
+    """Shared machinery: a token pair kept in a :class:`TokenStore` (a private in-memory one unless the
+    client was given a shared store), early refresh by ``skew``, one refresh at a time.
 
-    def __init__(self, *, clock: Clock, skew: float) -> None:
+    One refresh at a time holds twice: inside this process (an ``anyio.Lock``) and across every user
+    of the store (its refresh lease). Before refreshing, the store is re-read: if it holds a pair other
+    than the one that was used (another process refreshed), that pair is adopted and Wise is not asked.
+    """
+
+    def __init__(
+        self, *, clock: Clock, skew: float, store: TokenStore | None = None, key: TokenKey | None = None
+    ) -> None:
         self._clock = clock
         self._skew = skew
         self._lock = anyio.Lock()
         self._tokens: OAuthTokens | None = None
+        self._seed: OAuthTokens | None = None
+        self._loaded = False
+        self._store: TokenStore = (
+            store if store is not None else MemoryTokenStore(clock=lambda: self._clock())
+        )
+        self._key = key or TokenKey("")
         self._requester: TokenRequester | None = None
         self._failure: tuple[str | None, float, Exception] | None = None
         self.refresh_count = 0
@@ -125,30 +142,88 @@ class _RefreshingProvider:
 
     @property
     def tokens(self) -> OAuthTokens | None:
+        """The pair this process last read from (or wrote to) the store."""
         return self._tokens
 
-    def _stale(self) -> bool:
-        tokens = self._tokens
+    @property
+    def store_key(self) -> TokenKey:
+        return self._key
+
+    def _is_stale(self, tokens: OAuthTokens | None) -> bool:
         if tokens is None:
             return True
         return tokens.expires_at is not None and tokens.expires_at - self._skew <= self._clock()
 
+    def _replaces(self, tokens: OAuthTokens | None, used: str | None) -> bool:
+        """``tokens`` is a usable pair other than the one whose access token was ``used``."""
+        return tokens is not None and tokens.access_token != used and not self._is_stale(tokens)
+
+    async def _load(self) -> None:
+        """First use: seed the store with the pair the provider was built with, unless it has one."""
+        async with self._lock:
+            if self._loaded:
+                return
+            if self._seed is not None:
+                await self._store.add(self._key, self._seed)
+            self._tokens = await self._store.load(self._key) or self._seed
+            self._loaded = True
+
     async def get_token(self) -> str:
-        if self._stale():
-            async with self._lock:
-                if self._stale():
-                    await self._renew_or_share_failure()
+        if not self._loaded:
+            await self._load()
+        tokens = self._tokens
+        if self._is_stale(tokens):
+            await self._refresh(tokens.access_token if tokens is not None else None)
         assert self._tokens is not None
         return self._tokens.access_token
 
     async def invalidate(self, used_token: str) -> bool:
-        async with self._lock:
-            if self._tokens is not None and self._tokens.access_token != used_token:
-                return True  # another task already replaced it
-            await self._renew_or_share_failure()
+        await self._refresh(used_token)
         return True
 
-    async def _renew_or_share_failure(self) -> None:
+    async def _refresh(self, used: str | None) -> None:
+        """Make ``self._tokens`` a usable pair other than ``used``: adopt one from the store, or take
+        the refresh lease and renew. Waiters poll the store, so a dead lease holder costs at most the
+        store's lease time."""
+        async with self._lock:
+            if self._replaces(self._tokens, used):
+                return  # another task of this process already did it
+            delay = LEASE_POLL_INITIAL
+            while True:
+                current = await self._store.load(self._key)
+                if self._replaces(current, used):
+                    self._tokens = current
+                    return
+                lease = await self._store.try_lease(self._key)
+                if lease is not None:
+                    break
+                await anyio.sleep(delay)
+                delay = min(delay * 2, LEASE_POLL_MAX)
+            async with lease:
+                current = await self._store.load(self._key)
+                if self._replaces(current, used):
+                    self._tokens = current
+                    return
+                if current is not None:
+                    self._tokens = current
+                try:
+                    new = await self._renew_or_share_failure()
+                except APIStatusError as exc:
+                    # A refresh token already used elsewhere (e.g. by a holder whose lease ran out
+                    # mid-refresh) is refused; that holder's newer pair may be in the store by now.
+                    current = await self._store.load(self._key) if exc.status_code == 400 else None
+                    if self._replaces(current, used):
+                        self._tokens = current
+                        return
+                    raise
+                self._tokens = new
+                await self._store.save(self._key, new)
+            await self._refreshed(new)
+
+    async def _refreshed(self, tokens: OAuthTokens) -> None:
+        """Runs once per refresh, fleet-wide: only in the process that renewed."""
+
+    async def _renew_or_share_failure(self) -> OAuthTokens:
         """Renew under the lock; if Wise just refused to (a revoked refresh token, a bad client secret),
         tasks queued behind the failed attempt get the same error instead of asking Wise again."""
         current = self._tokens.access_token if self._tokens is not None else None
@@ -157,12 +232,13 @@ class _RefreshingProvider:
             if token == current and self._clock() - at < FAILURE_REUSE_SECONDS:
                 raise error
         try:
-            await self._renew()
+            tokens = await self._renew()
         except APIStatusError as exc:
             if 400 <= exc.status_code < 500:
                 self._failure = (current, self._clock(), exc)
             raise
         self._failure = None
+        return tokens
 
     async def _request(self, form: Mapping[str, str]) -> OAuthTokens:
         if self._requester is None:
@@ -171,8 +247,12 @@ class _RefreshingProvider:
         self.refresh_count += 1
         return tokens
 
-    async def _renew(self) -> None:
+    async def _renew(self) -> OAuthTokens:
         raise NotImplementedError
+
+
+class TokensNotFoundError(MissingCredentialsError, LookupError):
+    """A provider was pointed at a token store that holds no pair for its key, and was given none."""
 
 
 class UserTokens(_RefreshingProvider):
@@ -180,22 +260,35 @@ class UserTokens(_RefreshingProvider):
 
     Refreshed before ``expires_at`` (less ``skew``) and after a 401; ``on_token_refresh`` receives every
     new pair so the application can persist it: after a refresh the old access token no longer works.
+
+    With a shared ``store`` (e.g. ``wise_async.redis.RedisTokenStore``) the pair lives under ``key`` for
+    every process: the pair given here only seeds an empty store, the tokens may be omitted when the
+    store already holds them, and ``on_token_refresh`` fires in the one process that refreshed.
     """
 
     def __init__(
         self,
-        access_token: str,
-        refresh_token: str,
+        access_token: str | None = None,
+        refresh_token: str | None = None,
         *,
         expires_at: float | None = None,
         on_token_refresh: TokenRefreshHook | None = None,
         clock: Clock = time.time,
         skew: float = DEFAULT_REFRESH_SKEW,
+        store: TokenStore | None = None,
+        key: TokenKey | None = None,
     ) -> None:
-        super().__init__(clock=clock, skew=skew)
-        self._tokens = OAuthTokens(
-            access_token=access_token, refresh_token=refresh_token, expires_at=expires_at
-        )
+        if (access_token is None) != (refresh_token is None):
+            raise ValueError("give both access_token and refresh_token, or neither (to read them from store)")
+        if access_token is None and (store is None or key is None):
+            raise ValueError("UserTokens without tokens needs a store and a key to read them from")
+        if key is not None and key.user is None:
+            raise ValueError("a user token key needs a user (TokenKey(client_id, user))")
+        super().__init__(clock=clock, skew=skew, store=store, key=key or TokenKey("", ""))
+        if access_token is not None:
+            self._tokens = self._seed = OAuthTokens(
+                access_token=access_token, refresh_token=refresh_token, expires_at=expires_at
+            )
         self._on_refresh = on_token_refresh
 
     @classmethod
@@ -203,35 +296,55 @@ class UserTokens(_RefreshingProvider):
         if tokens.refresh_token is None:
             raise ValueError("a user token pair needs a refresh_token")
         provider = cls(tokens.access_token, tokens.refresh_token, expires_at=tokens.expires_at, **kwargs)
-        provider._tokens = tokens  # keep scope and refresh-token expiry for ``WiseClient.user_tokens``
+        provider._tokens = provider._seed = tokens  # keep scope and refresh-token expiry
         return provider
+
+    async def replace(self, tokens: OAuthTokens) -> None:
+        """Store a brand-new pair (a fresh authorization) for every process, replacing the old one."""
+        async with self._lock:
+            await self._store.save(self._key, tokens)
+            self._tokens = tokens
+            self._loaded = True
 
     def __repr__(self) -> str:
         expires = self._tokens.expires_at if self._tokens else None
         return f"UserTokens(access_token='***', refresh_token='***', expires_at={expires!r})"
 
-    async def _renew(self) -> None:
-        assert self._tokens is not None and self._tokens.refresh_token is not None
+    async def _renew(self) -> OAuthTokens:
+        if self._tokens is None or self._tokens.refresh_token is None:
+            raise TokensNotFoundError(f"no user tokens stored for {self._key}")
         new = await self._request(
             {"grant_type": "refresh_token", "refresh_token": self._tokens.refresh_token}
         )
         if new.refresh_token is None:  # keep the refresh token if Wise did not rotate it
             new = attrs.evolve(new, refresh_token=self._tokens.refresh_token)
-        self._tokens = new
+        return new
+
+    async def _refreshed(self, tokens: OAuthTokens) -> None:
         if self._on_refresh is not None:
-            result = self._on_refresh(new)
+            result = self._on_refresh(tokens)
             if inspect.isawaitable(result):
                 await result
 
 
 class ClientCredentials(_RefreshingProvider):
-    """An application token from the client_credentials grant; fetched again when it expires."""
+    """An application token from the client_credentials grant; fetched again when it expires.
 
-    def __init__(self, *, clock: Clock = time.time, skew: float = DEFAULT_REFRESH_SKEW) -> None:
-        super().__init__(clock=clock, skew=skew)
+    With a shared ``store`` and ``client_id``, one token serves every process of the fleet.
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Clock = time.time,
+        skew: float = DEFAULT_REFRESH_SKEW,
+        store: TokenStore | None = None,
+        client_id: str = "",
+    ) -> None:
+        super().__init__(clock=clock, skew=skew, store=store, key=TokenKey(client_id))
 
     def __repr__(self) -> str:
         return f"ClientCredentials(cached={self._tokens is not None})"
 
-    async def _renew(self) -> None:
-        self._tokens = await self._request({"grant_type": "client_credentials"})
+    async def _renew(self) -> OAuthTokens:
+        return await self._request({"grant_type": "client_credentials"})

@@ -25,7 +25,7 @@ import functools
 import json
 import re
 import threading
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeAlias, cast, runtime_checkable
@@ -48,6 +48,7 @@ __all__ = [
     "TEST_NOTIFICATION_HEADER",
     "WISE_WEBHOOK_PUBLIC_KEYS",
     "InMemoryWebhookDeduplicator",
+    "UniqueKeyWebhookDeduplicator",
     "UnknownEventData",
     "WebhookDeduplicator",
     "WebhookEvent",
@@ -435,6 +436,35 @@ class InMemoryWebhookDeduplicator:
 
     def __len__(self) -> int:
         return len(self._ids)
+
+
+class UniqueKeyWebhookDeduplicator:
+    """A :class:`WebhookDeduplicator` over a database table with a unique key on the delivery id.
+
+    ``claim(delivery_id)`` inserts the id and returns True if this call inserted it (False when the
+    unique key already held it), e.g. ``INSERT INTO webhook_deliveries (delivery_id) VALUES ($1)
+    ON CONFLICT DO NOTHING`` and "one row affected". ``release(delivery_id)`` deletes it again (see
+    :meth:`forget`). The database makes it exactly-once across every process that shares it; claim the
+    id in the same transaction as the handling's own writes to make those exactly-once too.
+    (For Redis, use ``wise_async.redis.RedisWebhookDeduplicator``.)
+    """
+
+    def __init__(
+        self,
+        claim: Callable[[str], Awaitable[bool]],
+        release: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
+        self._claim = claim
+        self._release = release
+
+    async def seen(self, delivery_id: str) -> bool:
+        return not await self._claim(delivery_id)
+
+    async def forget(self, delivery_id: str) -> None:
+        """Un-mark ``delivery_id`` (handling failed; let the redelivery through)."""
+        if self._release is None:
+            raise NotImplementedError("this deduplicator was built without release=")
+        await self._release(delivery_id)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,0 +1,377 @@
+"""Fleets of real OS processes sharing one Redis, against FakeWise served by uvicorn on a loopback port.
+
+FakeWise behaves like Wise where it matters here: a refresh rotates the pair and kills the old access
+token, so two processes refreshing independently would invalidate each other. Each test prints the
+figures it asserts (see the "fleet figures" section at the end of the pytest run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from redis import Redis as SyncRedis
+from redis.asyncio import Redis as AsyncRedis
+
+from wise_async import OAuthTokens, TokenKey
+from wise_async.redis import RedisTokenStore
+from wise_async.testing import FakeWise
+
+from .conftest import report_figure
+from .servers import RedisServer, ThreadedUvicorn, free_port, sliding_window_max, wait_until
+
+WORKER = Path(__file__).with_name("worker.py")
+CLIENT_ID, CLIENT_SECRET = "fleet-client", "fleet-secret"
+FLEET = 8
+UVICORN = [sys.executable, "-m", "uvicorn", "--app-dir", str(WORKER.parent)]
+
+
+@dataclass
+class Arrival:
+    at: float
+    path: str
+    status: int = 0
+
+
+@dataclass
+class ServedFake:
+    """FakeWise behind uvicorn, with each request's arrival time (monotonic) and status recorded."""
+
+    fake: FakeWise
+    arrivals: list[Arrival] = field(default_factory=list)
+    stall_token_requests: threading.Event = field(default_factory=threading.Event)
+    stalled: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    url: str = ""
+
+    async def app(self, scope: Any, receive: Any, send: Any) -> None:
+        arrival = Arrival(time.monotonic(), scope.get("path", ""))
+        if scope["type"] == "http":
+            self.arrivals.append(arrival)
+        if arrival.path == "/oauth/token" and self.stall_token_requests.is_set():
+            # A refresh that hangs before Wise acts on it: its sender holds the refresh lease.
+            self.stall_token_requests.clear()
+            self.stalled.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.02)
+            return
+
+        async def recording_send(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                arrival.status = message["status"]
+            await send(message)
+
+        await self.fake.asgi_app(scope, receive, recording_send)
+
+    def token_grants(self) -> list[Arrival]:
+        return [a for a in self.arrivals if a.path == "/oauth/token" and a.status == 200]
+
+
+@pytest.fixture
+def served() -> Iterator[ServedFake]:
+    fake = FakeWise()
+    fake.add_client(CLIENT_ID, CLIENT_SECRET)
+    served = ServedFake(fake)
+    server = ThreadedUvicorn(served.app)
+    served.url = server.url
+    try:
+        yield served
+    finally:
+        served.release.set()
+        server.stop()
+
+
+class Fleet:
+    """Worker processes started together; ``go()`` releases them, ``results()`` collects their JSON."""
+
+    def __init__(self, redis_url: str, count: int, options: dict[str, Any]) -> None:
+        self.redis = SyncRedis.from_url(redis_url)
+        nonce = os.urandom(4).hex()
+        self.ready_key, self.go_key = f"test:ready:{nonce}", f"test:go:{nonce}"
+        base = {**options, "redis_url": redis_url, "ready_key": self.ready_key, "go_key": self.go_key}
+        self.processes = [
+            subprocess.Popen(
+                [sys.executable, str(WORKER), json.dumps(base)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(count)
+        ]
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        count = len(self.processes)
+
+        def ready() -> bool:
+            for process in self.processes:
+                if process.poll() is not None:
+                    raise AssertionError(f"worker exited early: {process.communicate()[1][-2000:]}")
+            return int(self.redis.llen(self.ready_key)) >= count
+
+        wait_until(ready, timeout=timeout, what="workers to be ready")
+
+    def go(self) -> None:
+        self.redis.rpush(self.go_key, *["go"] * len(self.processes))
+
+    def results(self, timeout: float = 120, *, killed: int | None = None) -> list[dict[str, Any]]:
+        results = []
+        for process in self.processes:
+            out, err = process.communicate(timeout=timeout)
+            if process.pid == killed:
+                assert process.returncode == -signal.SIGKILL
+                continue
+            assert process.returncode == 0, err[-3000:]
+            results.append(json.loads(out.strip().splitlines()[-1]))
+        return results
+
+    def close(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        self.redis.close()
+
+
+@pytest.fixture
+def fleets(redis_server: RedisServer) -> Iterator[list[Fleet]]:
+    started: list[Fleet] = []
+    SyncRedis.from_url(redis_server.url).flushdb()
+    yield started
+    for fleet in started:
+        fleet.close()
+
+
+def seed_user_tokens(redis_url: str, fake: FakeWise, user_key: str) -> OAuthTokens:
+    """What an app does at its OAuth callback: store the user's pair for every process."""
+    issued = fake.issue_user_token(client_id=CLIENT_ID)
+    tokens = OAuthTokens.from_response(issued, now=time.time())
+
+    async def save() -> None:
+        redis = AsyncRedis.from_url(redis_url)
+        await RedisTokenStore(redis).save(TokenKey(CLIENT_ID, user_key), tokens)
+        await redis.aclose()
+
+    asyncio.run(save())
+    return tokens
+
+
+def user_options(served: ServedFake, **extra: Any) -> dict[str, Any]:
+    return {
+        "mode": "user",
+        "base_url": served.url,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "user_key": "user-42",
+        **extra,
+    }
+
+
+def test_eight_processes_share_one_user_token_and_refresh_it_once(
+    served: ServedFake, redis_server: RedisServer, fleets: list[Fleet]
+) -> None:
+    seed_user_tokens(redis_server.url, served.fake, "user-42")
+    fleet = Fleet(redis_server.url, FLEET, user_options(served, calls=50, warmup=1))
+    fleets.append(fleet)
+    fleet.wait_ready()
+    assert served.fake.counters["grant:refresh_token"] == 0  # every warm-up call used the stored token
+
+    served.fake.clock.advance(served.fake.access_token_ttl + 1)  # the server expires the access token
+    fleet.go()
+    results = fleet.results()
+
+    refresh_grants = served.fake.counters["grant:refresh_token"]
+    failed = sum(r["failed"] for r in results)
+    hooks = sum(r["refreshes"] for r in results)
+    calls = sum(r["ok"] + r["failed"] for r in results)
+    report_figure(
+        f"user token, {FLEET} processes x 50 concurrent calls after expiry: {refresh_grants} refresh "
+        f"grant(s) fleet-wide, {failed} failed of {calls} calls, on_token_refresh called {hooks} time(s)"
+    )
+    assert [r["errors"] for r in results if r["failed"]] == []
+    assert refresh_grants == 1
+    assert failed == 0 and calls == FLEET * 51
+    assert hooks == 1
+    assert len({r["pid"] for r in results}) == FLEET
+
+
+def test_killed_lease_holder_delays_the_fleet_by_at_most_the_lease(
+    served: ServedFake, redis_server: RedisServer, fleets: list[Fleet]
+) -> None:
+    lease = 2.0
+    seed_user_tokens(redis_server.url, served.fake, "user-42")
+    fleet = Fleet(redis_server.url, 4, user_options(served, calls=20, lease=lease))
+    fleets.append(fleet)
+    fleet.wait_ready()
+    served.fake.clock.advance(served.fake.access_token_ttl + 1)
+    served.stall_token_requests.set()
+    fleet.go()
+
+    wait_until(served.stalled.is_set, timeout=30, what="a refresh to reach the server")
+    lease_key = RedisTokenStore(AsyncRedis.from_url(redis_server.url)).lease_name(
+        TokenKey(CLIENT_ID, "user-42")
+    )
+    holder = fleet.redis.get(lease_key)
+    assert holder is not None, "the process whose refresh is in flight must hold the lease"
+    holder_pid = int(holder.decode().split(":")[1])
+    assert holder_pid in {p.pid for p in fleet.processes}
+    os.kill(holder_pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+
+    results = fleet.results(killed=holder_pid)
+    grants = served.token_grants()
+    assert len(grants) == 1, "exactly one refresh succeeded after the holder died"
+    delay = grants[0].at - killed_at
+    failed = sum(r["failed"] for r in results)
+    report_figure(
+        f"SIGKILLed lease holder (lease {lease:.1f} s): another process refreshed {delay:.2f} s after "
+        f"the kill (bound: lease + 1 s = {lease + 1:.1f} s); {failed} failed calls among the "
+        f"{len(results)} survivors"
+    )
+    assert delay <= lease + 1.0
+    assert failed == 0 and sum(r["refreshes"] for r in results) == 1
+
+
+def test_client_credentials_token_is_fetched_once_for_the_fleet(
+    served: ServedFake, redis_server: RedisServer, fleets: list[Fleet]
+) -> None:
+    options = {
+        "mode": "client",
+        "base_url": served.url,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "calls": 10,
+    }
+    fleet = Fleet(redis_server.url, FLEET, options)
+    fleets.append(fleet)
+    fleet.wait_ready()
+    fleet.go()
+    results = fleet.results()
+    grants = served.fake.counters["grant:client_credentials"]
+    failed = sum(r["failed"] for r in results)
+    report_figure(
+        f"client credentials, {FLEET} processes x 10 concurrent calls: {grants} grant(s) for the fleet, "
+        f"{failed} failed calls"
+    )
+    assert [r["errors"] for r in results if r["failed"]] == []
+    assert grants == 1 and failed == 0
+
+
+def test_fleet_wide_rate_limit_holds_in_every_one_second_window(
+    served: ServedFake, redis_server: RedisServer, fleets: list[Fleet]
+) -> None:
+    rate, burst, calls = 100, 10, 500
+    options = {
+        "mode": "rate",
+        "base_url": served.url,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "personal_token": served.fake.add_personal_token(),
+        "rate": rate,
+        "burst": burst,
+        "calls": calls,
+        "concurrency": 50,
+    }
+    fleet = Fleet(redis_server.url, FLEET, options)
+    fleets.append(fleet)
+    fleet.wait_ready()
+    served.arrivals.clear()
+    started = time.monotonic()
+    fleet.go()
+    results = fleet.results(timeout=300)
+    elapsed = time.monotonic() - started
+    times = [a.at for a in served.arrivals if a.path == "/v2/profiles"]
+    busiest = sliding_window_max(times, 1.0)
+    failed = sum(r["failed"] for r in results)
+    report_figure(
+        f"rate limiter, {FLEET} processes x {calls} calls at {rate}/s (burst {burst}): the server saw at "
+        f"most {busiest} requests in any 1 s window (bound {rate + burst}), {len(times)} requests in "
+        f"{elapsed:.1f} s, {failed} failed calls"
+    )
+    assert failed == 0 and len(times) == FLEET * calls
+    assert busiest <= rate + burst
+
+
+def test_one_delivery_posted_to_four_processes_is_processed_once(redis_server: RedisServer) -> None:
+    fake = FakeWise()
+    env = {
+        **os.environ,
+        "WISE_TEST_REDIS_URL": redis_server.url,
+        "WISE_TEST_WEBHOOK_KEY": fake.webhooks.public_key_b64,
+    }
+    ports = [free_port() for _ in range(4)]
+    apps = [
+        subprocess.Popen(
+            [
+                *UVICORN,
+                "webhook_app:app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for port in ports
+    ]
+    try:
+
+        async def post_everywhere() -> list[dict[str, Any]]:
+            async with httpx.AsyncClient(timeout=30) as http:
+                for port in ports:  # wait until each process answers
+                    for _ in range(300):
+                        try:
+                            await http.get(f"http://127.0.0.1:{port}/health")
+                            break
+                        except httpx.TransportError:
+                            await asyncio.sleep(0.05)
+                delivery = fake.webhooks.delivery(
+                    "transfers#state-change", {"current_state": "outgoing_payment_sent"}
+                )
+                responses = await asyncio.gather(
+                    *(
+                        http.post(
+                            f"http://127.0.0.1:{port}/wise/webhooks",
+                            content=delivery.body,
+                            headers=delivery.headers,
+                        )
+                        for port in ports
+                    )
+                )
+                redis = AsyncRedis.from_url(redis_server.url)
+                processed = int(await redis.get(f"processed:{delivery.delivery_id}") or 0)
+                await redis.aclose()
+                return [{"processed_count": processed}] + [
+                    r.json() | {"status": r.status_code} for r in responses
+                ]
+
+        counted, *answers = asyncio.run(post_everywhere())
+    finally:
+        for app in apps:
+            app.terminate()
+        for app in apps:
+            app.wait(timeout=15)
+    pids = {a["pid"] for a in answers}
+    handled = sum(a["processed"] for a in answers)
+    report_figure(
+        f"webhook dedupe: one delivery posted to {len(pids)} processes at once -> processed "
+        f"{counted['processed_count']} time(s), {len(answers) - handled} answered as duplicates"
+    )
+    assert all(a["status"] == 200 for a in answers)
+    assert len(pids) == 4
+    assert counted["processed_count"] == 1 and handled == 1

@@ -1,0 +1,147 @@
+"""Opt-in client-side rate limiting: one interface, an in-process limiter, and the transport that uses it.
+
+Both limiters (this one and ``wise_async.redis.RedisRateLimiter``) are the same token bucket written as
+GCRA ("virtual scheduling"): the bucket keeps one number, the theoretical arrival time ``tat`` of the
+next request. A request arriving at ``now`` is given the slot ``max(now, tat - (burst - 1) / rate)``
+and moves ``tat`` on by ``1 / rate``. Slots are handed out in arrival order, so waiters queue fairly
+(first come, first served) and each request costs one atomic step, however many are waiting. In any
+window of ``w`` seconds at most ``rate * w + burst`` requests are let through.
+
+A waiter that wakes up more than half an interval after its slot (its process was busy or descheduled)
+does not send late, which would bunch requests; it takes a new slot instead. Requests therefore leave
+within half an interval of their slot, and any 1 s window sees at most ``rate + burst`` of them.
+
+A 429 from Wise calls :meth:`RateLimiter.penalize`: no slot is handed out before ``Retry-After`` has
+passed, then requests resume at the configured rate (the burst refills as usual).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Protocol, runtime_checkable
+
+import anyio
+import httpx
+
+from ._redaction import get_logger
+from ._retry import parse_retry_after
+
+__all__ = ["InProcessRateLimiter", "RateLimitedTransport", "RateLimiter"]
+
+DEFAULT_PENALTY = 1.0  # seconds of silence after a 429 that carried no Retry-After
+logger = get_logger("rate_limit")
+
+
+@runtime_checkable
+class RateLimiter(Protocol):
+    """Paces requests per bucket (``WiseClient`` uses its client id as the bucket)."""
+
+    async def acquire(self, bucket: str) -> None:
+        """Wait for this request's slot."""
+        ...
+
+    async def penalize(self, bucket: str, seconds: float) -> None:
+        """Wise answered 429: hand out no slot for ``seconds``."""
+        ...
+
+
+async def wait_for_slot(
+    reserve: Callable[[], Awaitable[float]],
+    *,
+    interval: float,
+    clock: Callable[[], float],
+    sleep: Callable[[float], Awaitable[None]],
+) -> None:
+    """Reserve a slot and sleep until it; reserve again if this task woke up too late to use it."""
+    while True:
+        asked = clock()
+        slot = asked + await reserve()
+        while (now := clock()) < slot:
+            await sleep(slot - now)
+        if now - slot <= interval / 2:
+            return
+        logger.debug("woke %.3fs after its slot; taking a new one", now - slot)
+
+
+def _check(rate: float, burst: int) -> None:
+    if not rate > 0:
+        raise ValueError("rate must be a positive number of requests per second")
+    if burst < 1:
+        raise ValueError("burst must be at least 1")
+
+
+class InProcessRateLimiter:
+    """Token bucket in this process: ``rate`` requests per second, ``burst`` at once at most.
+
+    Share one instance between the clients of one process; use ``RedisRateLimiter`` for a fleet.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        burst: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    ) -> None:
+        _check(rate, burst)
+        self.rate = rate
+        self.burst = burst
+        self._interval = 1.0 / rate
+        self._tolerance = (burst - 1) * self._interval
+        self._clock = clock
+        self._sleep = sleep
+        self._tat: dict[str, float] = {}
+        # Reservations never await: a thread lock serves asyncio, trio and threads alike.
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"InProcessRateLimiter(rate={self.rate}, burst={self.burst})"
+
+    def reserve(self, bucket: str) -> float:
+        """Take the next slot of ``bucket``; returns how many seconds to wait for it."""
+        with self._lock:
+            now = self._clock()
+            tat = max(self._tat.get(bucket, now), now)
+            start = max(now, tat - self._tolerance)
+            self._tat[bucket] = tat + self._interval
+            return start - now
+
+    async def acquire(self, bucket: str) -> None:
+        async def reserve() -> float:
+            return self.reserve(bucket)
+
+        await wait_for_slot(reserve, interval=self._interval, clock=self._clock, sleep=self._sleep)
+
+    async def penalize(self, bucket: str, seconds: float) -> None:
+        with self._lock:
+            now = self._clock()
+            resume = now + max(seconds, 0.0) + self._tolerance
+            self._tat[bucket] = max(self._tat.get(bucket, now), resume)
+
+
+class RateLimitedTransport(httpx.AsyncBaseTransport):
+    """Takes a slot before each attempt reaches the network; reports 429s back to the limiter.
+
+    It sits below ``RetryingTransport``, so retries are paced too, and the retry decision stays there.
+    """
+
+    def __init__(self, transport: httpx.AsyncBaseTransport, limiter: RateLimiter, *, bucket: str) -> None:
+        self._transport = transport
+        self._limiter = limiter
+        self._bucket = bucket
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        await self._limiter.acquire(self._bucket)
+        response = await self._transport.handle_async_request(request)
+        if response.status_code == 429:
+            seconds = parse_retry_after(response.headers)
+            seconds = DEFAULT_PENALTY if seconds is None else seconds
+            logger.warning("429 from Wise: pausing bucket %r for %.2fs", self._bucket, seconds)
+            await self._limiter.penalize(self._bucket, seconds)
+        return response
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
