@@ -21,7 +21,7 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 CODEGEN := $(wildcard codegen/*.py codegen/templates/*.jinja codegen/templates/*/*.jinja) generator-config.yml
 
-.PHONY: help demo install spec generate regenerate dist test test-py310 lint format bench clean
+.PHONY: help demo install install-redis spec generate regenerate dist test test-py310 lint format bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -30,12 +30,19 @@ help: ## Show this help
 demo: $(INSTALLED) $(GENERATED) ## The main job: a narrated payout through the SDK against FakeWise on a loopback port
 	$(PY) -m examples.payout_demo
 
-install: $(INSTALLED) $(NODE_INSTALLED) ## Create .venv, install wise-async (editable) with dev tools, and Prism (npm ci)
+install: $(INSTALLED) $(NODE_INSTALLED) install-redis ## Create .venv, install wise-async (editable) with dev tools, and Prism (npm ci)
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $@
+
+install-redis: ## Install redis-server (Debian package) unless present: the fleet tests start their own on a free port
+	@command -v redis-server >/dev/null 2>&1 || { \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server; }
+	@redis-server --version
 
 $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

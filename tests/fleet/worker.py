@@ -22,7 +22,7 @@ from wise_async.redis import RedisRateLimiter, RedisTokenStore
 
 
 async def main(options: dict[str, Any]) -> dict[str, Any]:
-    redis = Redis.from_url(options["redis_url"])
+    redis = Redis.from_url(options["redis_url"], socket_timeout=120)  # BLPOP waits for the whole fleet
     refreshes: list[str] = []
 
     def on_token_refresh(tokens: Any) -> None:
