@@ -19,7 +19,7 @@ SPEC := openapi/index.yaml
 GENERATED := generated/wise_api/__init__.py
 INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
-CODEGEN := $(wildcard codegen/*.py codegen/templates/*.jinja codegen/templates/*/*.jinja) generator-config.yml
+CODEGEN := $(wildcard codegen/*.py codegen/runtime/*.py codegen/templates/*.jinja codegen/templates/*/*.jinja) generator-config.yml
 
 .PHONY: help demo install install-redis spec generate regenerate dist test test-py310 lint format bench clean
 

@@ -18,6 +18,8 @@ from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.openapi import Endpoint
 from openapi_python_client.strings import PythonIdentifier, snake_case
 
+from codegen import wire_types
+
 IDEMPOTENCY_HEADER = "x-idempotence-uuid"
 # Body properties Wise treats as idempotency keys (see shared/wise-protocol.md, "Idempotency").
 IDEMPOTENCY_BODY_KEYS = ("customerTransactionId", "originalTransferId")
@@ -183,6 +185,13 @@ def _check_unique_names(operations: list[Operation]) -> None:
         seen[key] = op.operation_id
 
 
+def _or_mapping(argument: str) -> str:
+    """``body: Foo,`` → ``body: Foo | Mapping[str, Any],`` (defaults such as ``= UNSET`` kept)."""
+    name, rest = argument.split(":", 1)
+    annotation, sep, default = rest.rstrip(",").partition("=")
+    return f"{name}: {annotation.strip()} | Mapping[str, Any]{' = ' + default.strip() if sep else ''},"
+
+
 def _class_name(namespace: str) -> str:
     return "".join(part.capitalize() for part in namespace.split("_"))
 
@@ -233,6 +242,11 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation]) ->
                 continue
             else:
                 runtime_imports.add(imp)
+        if wire_types.mapping_body(op.endpoint) is not None:
+            # the facade also takes the body as a mapping (camelCase keys); Namespace checks it first
+            args = [_or_mapping(a) if a.startswith("body:") else a for a in args]
+            runtime_imports.add("from collections.abc import Mapping")
+            runtime_imports.add("from typing import Any")
         returns_file = op.success_types == ("File",)
         success = " | ".join(op.success_types) or "None"
         if returns_file:
@@ -256,7 +270,8 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation]) ->
                 "deprecated": "True" if op.deprecated else "False",
                 "binary": "True" if returns_file else "False",
                 # no success body declared: an empty 2xx is the answer, not a missing one
-                "empty_ok": not op.success_types or bool({"None", "Any"} & set(op.success_types)),
+                "empty_ok": not op.success_types
+                or any(t == "Any" or "None" in t.split(" | ") for t in op.success_types),
             }
         )
     template = project.env.get_template("facade_namespace.py.jinja")

@@ -23,7 +23,7 @@ from openapi_python_client.config import Config, ConfigFile, MetaType
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.errors import GeneratorError
 
-from codegen import enums, facade, fake_answers, surface, webhook_events
+from codegen import facade, fake_answers, surface, webhook_events, wire_types
 from codegen.normalize import load_spec, normalize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,10 +34,15 @@ class GenerationError(RuntimeError):
     """The generator warned or failed: the output would be missing operations or models."""
 
 
+RUNTIME = Path(__file__).resolve().parent / "runtime"
+
+
 def parse(spec: dict[str, object], config: Config) -> GeneratorData:
+    """Parse with openapi-python-client, then apply our type rules (codegen/wire_types.py)."""
     data = GeneratorData.from_dict(spec, config=config)
     if isinstance(data, GeneratorError):
         raise GenerationError(f"{data.header}: {data.detail}")
+    wire_types.apply(data, spec)
     return data
 
 
@@ -79,13 +84,16 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
         ]
         hooks, config.post_hooks = config.post_hooks, []
         project = Project(openapi=data, config=config, custom_template_path=TEMPLATES)
-        project.env.globals["strict_enums"] = enums.enums_under_unions(data)
+        models = {model.class_info.name: model for model in data.models}
+        project.env.globals["union_dispatch"] = lambda union: wire_types.union_dispatch(union, models)
+        project.env.globals["mapping_body"] = wire_types.mapping_body
         errors += list(project.build())
         operations = facade.collect_operations(data, spec, config.field_prefix)
         facade.write(project, operations, staging)
         events = webhook_events.write(spec, data, staging)
         fake_answers.write(spec, staging)
         (staging / "py.typed").write_text("", encoding="utf-8")  # PEP 561: users' mypy reads our types
+        shutil.copyfile(RUNTIME / "wire.py", staging / "wire.py")  # what the generated code calls
         surface.write(surface.build(data, operations), staging / "surface.lock")
         config.post_hooks = hooks  # one formatter pass over generator output and facade alike
         project._run_post_hooks()

@@ -511,6 +511,42 @@ def drop_invalid_examples(spec: Spec) -> int:
 _NO_VALUE = object()
 
 
+def sdk_filled_body_keys_optional(spec: Spec) -> int:
+    """Request body properties the SDK fills itself (``customerTransactionId``, ``originalTransferId``).
+
+    Wise requires them as idempotency keys; the SDK adds one per logical call when the caller did not
+    (wise_async/_idempotency.py), so the typed request models must not require the caller to.
+    """
+    from codegen.facade import IDEMPOTENCY_BODY_KEYS
+
+    schemas = spec.get("components", {}).get("schemas", {})
+    relaxed = 0
+    seen: set[int] = set()
+
+    def visit(schema: Any) -> None:
+        nonlocal relaxed
+        if not isinstance(schema, dict) or id(schema) in seen:
+            return
+        seen.add(id(schema))
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith(SCHEMA_REF_PREFIX):
+            visit(schemas.get(ref[len(SCHEMA_REF_PREFIX) :]))
+        required = schema.get("required")
+        if isinstance(required, list) and any(key in required for key in IDEMPOTENCY_BODY_KEYS):
+            schema["required"] = [key for key in required if key not in IDEMPOTENCY_BODY_KEYS]
+            if not schema["required"]:
+                del schema["required"]
+            relaxed += 1
+        for key in ("allOf", "oneOf", "anyOf"):
+            for sub in schema.get(key, []) if isinstance(schema.get(key), list) else []:
+                visit(sub)
+
+    for _, _, op in iter_operations(spec):
+        for media in op.get("requestBody", {}).get("content", {}).values():
+            visit(media.get("schema"))
+    return relaxed
+
+
 FIXES: list[tuple[Callable[[Spec], int], str]] = [
     (drop_non_pointer_example_refs, "examples with a non-pointer $ref removed"),
     (hoist_shared_response_schemas, "shared response schemas hoisted into components"),
@@ -518,6 +554,7 @@ FIXES: list[tuple[Callable[[Spec], int], str]] = [
     (unique_inline_titles_per_operation, "colliding inline titles within an operation renamed"),
     (relax_ambiguous_one_of, "oneOf whose examples match several branches relaxed to anyOf"),
     (drop_invalid_examples, "examples failing their own schema removed"),
+    (sdk_filled_body_keys_optional, "body idempotency keys the SDK fills made optional"),
 ]
 
 

@@ -8,10 +8,10 @@ retried safely; one that does not is never sent twice.
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import httpx
+from wise_api import wire
 
 from ._operations import OperationSpec
 
@@ -34,7 +34,7 @@ def idempotency_key_of(request: httpx.Request) -> str | None:
 
 def _with_json_body(request: httpx.Request, body: object) -> httpx.Request:
     headers = httpx.Headers(request.headers)
-    content = json.dumps(body, separators=(",", ":")).encode()
+    content = wire.dumps(body)  # money stays exact: Decimal in, the same literal out
     headers.pop("content-length", None)
     return httpx.Request(
         request.method,
@@ -70,7 +70,7 @@ def apply_idempotency(
     if body_key is None or "json" not in request.headers.get("content-type", ""):
         return request
     try:
-        body = json.loads(request.content or b"null")
+        body = wire.loads(request.content or b"null")
     except ValueError:
         return request
     if not isinstance(body, dict):

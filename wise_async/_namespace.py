@@ -70,6 +70,8 @@ class Namespace:
         self, op: ModuleType, operation_id: str, *, binary: bool, empty_ok: bool = False, **kwargs: Any
     ) -> WiseResponse[Any]:
         try:
+            if isinstance(kwargs.get("body"), Mapping) and hasattr(op, "_body"):
+                kwargs["body"] = op._body(kwargs["body"])  # a mapping body, checked against its model
             request_kwargs: dict[str, Any] = op._get_kwargs(**kwargs)
         except (ValueError, TypeError, AttributeError) as exc:
             raise InvalidRequestError(f"{operation_id}: {exc}") from exc

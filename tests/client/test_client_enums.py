@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 from wise_api.models import Activity, ActivityStatus, BusinessProfile, PersonalProfile
 
 from wise_async import WiseClient
@@ -25,11 +24,21 @@ def test_known_values_still_parse_to_their_members() -> None:
     assert activity.status is ActivityStatus.COMPLETED
 
 
-def test_enums_that_tell_union_branches_apart_stay_strict() -> None:
-    # the profile list is a union of personal and business profiles, told apart by `type`
-    with pytest.raises(ValueError, match="BUSINESS"):
-        PersonalProfile.from_dict({"type": "BUSINESS"})
-    assert BusinessProfile.from_dict({"type": "BUSINESS"}).type_.value == "BUSINESS"
+async def test_union_branches_are_chosen_by_tag_and_their_enums_take_new_values() -> None:
+    # the profile list is a union of personal and business profiles, told apart by `type`; a new
+    # `companyRole` in the business branch no longer sends the item to the wrong branch
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = [
+            {"type": "BUSINESS", "id": 2, "companyRole": "NEW_ROLE"},
+            {"type": "PERSONAL", "id": 1, "currentState": "NEW_STATE"},
+        ]
+        return httpx.Response(200, json=body)
+
+    async with WiseClient(personal_token="t", transport=httpx.MockTransport(handler)) as wise:
+        business, personal = await wise.profiles.list()
+    assert isinstance(business, BusinessProfile) and isinstance(personal, PersonalProfile)
+    assert business.company_role is not None and business.company_role.value == "NEW_ROLE"
+    assert personal.current_state is not None and personal.current_state.name == "UNKNOWN"
 
 
 async def test_profile_list_still_yields_the_right_branch_per_item() -> None:

@@ -157,6 +157,10 @@ def test_every_operation_is_reachable_with_the_generated_signature() -> None:
                     assert got.annotation == f"{annotations[want.name]} | None", where
                     continue
                 assert got.default is want.default or got.default == want.default, where
+                if want.name == "body" and hasattr(importlib.import_module(op.module), "_body"):
+                    # a model body is also accepted as a mapping, checked against the model first
+                    assert got.annotation == f"{annotations[want.name]} | Mapping[str, Any]", where
+                    continue
                 assert got.annotation == annotations[want.name], where
     assert len(seen) == 238  # no two operations share a method
 

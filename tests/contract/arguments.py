@@ -18,6 +18,7 @@ import typing
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from io import BytesIO
 from pathlib import Path
@@ -282,6 +283,10 @@ def to_python(value: Any, annotation: Any) -> Any:
         return int(value)
     if kind is float:
         return float(value)
+    if kind is Decimal:  # money: from the example's literal, never through float
+        if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
+            raise TypeError(f"{value!r} is not a number")
+        return value if isinstance(value, Decimal) else Decimal(str(value))
     if kind is str:
         if isinstance(value, (dict, list)):
             raise TypeError(f"{value!r} is not a string")

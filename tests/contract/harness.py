@@ -9,13 +9,16 @@ operation's declared success type (the ``response=`` column of the generated sur
 from __future__ import annotations
 
 import base64
+import datetime
 import importlib
 import json
 import types
 import typing
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import httpx
 import wise_api
@@ -45,6 +48,9 @@ class _Names(Mapping[str, Any]):
         "float": float,
         "bool": bool,
         "Any": Any,
+        "Decimal": Decimal,
+        "UUID": UUID,
+        "datetime": datetime,
         "File": File,
     }
 
@@ -63,6 +69,17 @@ class _Names(Mapping[str, Any]):
         return len(self.builtins)
 
 
+def _top_level_split(declared: str) -> list[str]:
+    """``A,dict[str,Any]|None`` → ``["A", "dict[str,Any]|None"]``: commas inside brackets belong to a type."""
+    names, depth, start = [], 0, 0
+    for index, char in enumerate(declared):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            names.append(declared[start:index])
+            start = index + 1
+    return [*names, declared[start:]]
+
+
 def _success_types() -> dict[str, list[Any]]:
     """operationId → the 2xx types the generator declared (``response=`` in the surface lock)."""
     found: dict[str, list[Any]] = {}
@@ -71,12 +88,13 @@ def _success_types() -> dict[str, list[Any]]:
             continue
         operation_id = line[3:].split(":", 1)[0]
         declared = line.rsplit(" response=", 1)[1].split(" ", 1)[0]
-        names = [] if declared == "-" else declared.split(",")
+        names = [] if declared == "-" else _top_level_split(declared)
         found[operation_id] = [eval(name, {"__builtins__": {}}, _Names()) for name in names]
     return found
 
 
 SUCCESS_TYPES = _success_types()
+JSON_BODY = dict[str, Any] | list[Any] | None  # what a success without a schema returns
 
 
 def matches(value: Any, kind: Any) -> bool:
@@ -172,9 +190,16 @@ def check_exchange(op: OperationSpec, response: Response[Any]) -> None:
         f"{op.operation_id}: HTTP {response.status_code} {messages or response.content[:500]!r}"
     )
     declared = SUCCESS_TYPES[op.operation_id]
-    if declared in ([], [Any]):
-        return  # no 2xx body the generator can type (none declared, or no schema): parsed is None
+    if not declared:
+        return  # no 2xx declared at all
+    if not response.content.strip():
+        # no content: only a success without a schema may say so (None), never a typed model
+        assert response.parsed is None and declared == [JSON_BODY], f"{op.operation_id}: empty 2xx body"
+        return
     assert response.parsed is not None, f"{op.operation_id}: the 2xx body was not parsed"
+    if declared == [JSON_BODY]:  # no schema: the decoded JSON, exactly
+        assert response.parsed == json.loads(response.content, parse_float=Decimal), op.operation_id
+        return
     assert any(matches(response.parsed, kind) for kind in declared), (
         f"{op.operation_id}: parsed {type(response.parsed).__name__} is none of {declared}"
     )
