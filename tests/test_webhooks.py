@@ -16,7 +16,6 @@ import pytest
 from asgi_request import Receive, Scope, Send, StarletteLikeRequest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from wise_api.types import UNSET
 from wise_api.webhook_events import (
     EVENT_CLASSES,
     AccountDetailsPaymentStateChangeData,
@@ -299,7 +298,8 @@ def test_transfer_state_change_null_previous_state() -> None:
     body = envelope("transfers#state-change", "4.0.0", {"resource": {"id": 1}, "previous_state": None})
     data = parse_webhook(body, {}).typed_data
     assert isinstance(data, TransfersStateChangeData)
-    assert data.previous_state is None and data.current_state is UNSET and data.resource.type_ is UNSET
+    # payloads Wise sends read absent and null optional fields alike as None
+    assert data.previous_state is None and data.current_state is None and data.resource.type_ is None
 
 
 def test_transfer_active_cases_typed() -> None:
