@@ -221,7 +221,7 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation]) ->
                     header_param = name
                     args[i] = f"{name}: UUID | None = None,"
             kwargs = [
-                f"{header_param}=self._idempotency_uuid({header_param}),"
+                f"{header_param}=self._idempotency_uuid({header_param}, options),"
                 if k.startswith(f"{header_param}=")
                 else k
                 for k in kwargs
@@ -251,7 +251,8 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation]) ->
         success = " | ".join(op.success_types) or "None"
         if returns_file:
             success = "bytes"
-        signature = ", ".join(["self", *(a.rstrip(",") for a in args)]) if args else "self"
+        # every method takes the per-call options (timeout, max_retries, extra_*, idempotency_key)
+        signature = ", ".join(["self", *(a.rstrip(",") for a in args), "**options: Unpack[RequestOptions]"])
         call = ", ".join(k.rstrip(",") for k in kwargs)
         summary_text = op.endpoint.summary.get_untrusted_value() if op.endpoint.summary else ""
         summary = (

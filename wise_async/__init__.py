@@ -15,6 +15,7 @@ from ._exceptions import (
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
+    AuthorizationError,
     BadRequestError,
     ClientClosedError,
     ConflictError,
@@ -36,6 +37,7 @@ from ._exceptions import (
     WiseError,
 )
 from ._namespace import WiseResponse
+from ._options import RequestOptions
 from ._rate_limit import InProcessRateLimiter, RateLimiter
 from ._retry import RetryPolicy
 from ._sca import (
@@ -66,6 +68,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "AuthorizationError",
     "BadRequestError",
     "ClientClosedError",
     "ClientCredentials",
@@ -88,6 +91,7 @@ __all__ = [
     "RaiseScaRequired",
     "RateLimitError",
     "RateLimiter",
+    "RequestOptions",
     "ResponseTooLargeError",
     "RetryPolicy",
     "ScaChallenge",

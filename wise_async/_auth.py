@@ -29,6 +29,7 @@ from ._environment import Environment
 from ._exceptions import MissingCredentialsError
 from ._idempotency import apply_idempotency
 from ._operations import OperationSpec, OperationTable
+from ._options import SCA_HANDLER_EXTENSION
 from ._redaction import get_logger
 from ._sca import APPROVAL_HEADER, ScaContext, ScaHandler, SendRaw
 from ._tokens import TokenProvider
@@ -69,7 +70,10 @@ class Credentials:
     @property
     def basic(self) -> str:
         if self._basic is None:
-            raise MissingCredentialsError("this operation needs client_id and client_secret (HTTP Basic)")
+            raise MissingCredentialsError(
+                "this operation needs client_id and client_secret (HTTP Basic): pass them, or set "
+                "WISE_CLIENT_ID and WISE_CLIENT_SECRET"
+            )
         return self._basic
 
     def provider_for(self, op: OperationSpec | None) -> TokenProvider | None:
@@ -85,7 +89,9 @@ class Credentials:
             provider = self.user or self.client_credentials
         if provider is None:
             raise MissingCredentialsError(
-                f"{op.operation_id} needs one of {sorted(op.token_kinds)}; the client has no token for it"
+                f"{op.operation_id} needs one of {sorted(op.token_kinds)}; the client has no token for it: "
+                "pass personal_token= (or set WISE_API_TOKEN), access_token= and refresh_token=, or "
+                "client_id= and client_secret= (or WISE_CLIENT_ID and WISE_CLIENT_SECRET)"
             )
         return provider
 
@@ -181,7 +187,8 @@ class WiseAuth(httpx.Auth):
         if one_time_token and APPROVAL_HEADER not in request.headers:
             await response.aread()
             context = ScaContext(one_time_token, request, response, op, self._send_raw)
-            approval = await self._sca.approve(context)
+            handler: ScaHandler = request.extensions.get(SCA_HANDLER_EXTENSION) or self._sca
+            approval = await handler.approve(context)
             request.headers.update(approval)
             request.extensions[SCA_ATTEMPTED] = True
             logger.info("SCA approved, replaying %s %s once", request.method, request.url.path)

@@ -11,14 +11,19 @@ keys and correlation ids.
 
 from __future__ import annotations
 
+import copy
 import functools
+import hmac
 import ssl
 import time
+import urllib.parse
 from collections.abc import Mapping
 from functools import cached_property
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any
 
+import anyio
+import attrs
 import httpx
 from wise_api.client import AuthenticatedClient
 from wise_api.facade import GeneratedNamespaces
@@ -29,6 +34,8 @@ from ._body import DEFAULT_MAX_RESPONSE_BYTES
 from ._environment import Environment, EnvironmentName, resolve_environment
 from ._exceptions import (
     APIResponseValidationError,
+    APITimeoutError,
+    AuthorizationError,
     ClientClosedError,
     InvalidRequestError,
     MissingCredentialsError,
@@ -37,9 +44,18 @@ from ._exceptions import (
 )
 from ._jose_transport import JoseSupport
 from ._operations import OperationTable, default_table
+from ._options import (
+    DEFAULT_TIMEOUT,
+    ClientDefaults,
+    Timeout,
+    apply_options,
+    check_options,
+    phase_timeout,
+)
 from ._rate_limit import RateLimitedTransport, RateLimiter
 from ._retry import RetryPolicy
 from ._sca import RaiseScaRequired, ScaHandler
+from ._settings import EnvironmentSettings
 from ._token_store import TokenKey, TokenStore
 from ._tokens import (
     ClientCredentials,
@@ -61,7 +77,6 @@ if TYPE_CHECKING:
     from .jose import JoseKeyring
     from .statements import BalanceStatements
 
-DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 USER_AGENT = f"wise-async/{__version__}"
 # Encodings ``_body.read_bounded`` inflates within the size cap (httpx would also offer br/zstd).
 ACCEPT_ENCODING = "gzip, deflate"
@@ -72,6 +87,30 @@ def default_ssl_context() -> ssl.SSLContext:
     """One TLS context per process (certifi's CA bundle, as httpx's default): building one costs ~15 ms,
     so every ``WiseClient`` after the first gets its transport for free."""
     return httpx.create_ssl_context()
+
+
+def client_certificate_context(cert: str | tuple[str, str] | tuple[str, str, str]) -> ssl.SSLContext:
+    """A TLS context presenting a client certificate (Wise's mTLS hosts): ``cert`` is the PEM file with
+    certificate and key, or ``(certfile, keyfile)``, or ``(certfile, keyfile, password)``."""
+    context = httpx.create_ssl_context()
+    if isinstance(cert, str):
+        context.load_cert_chain(cert)
+    else:
+        context.load_cert_chain(*cert)
+    return context
+
+
+_NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
+
+
+class NotGiven:
+    """Sentinel: an option left as the client has it (``None`` is a value: no timeout)."""
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN = NotGiven()
 
 
 def _request_of(exc: httpx.HTTPError) -> httpx.Request | None:
@@ -122,10 +161,10 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         client_id: str | None = None,
         client_secret: str | None = None,
         token_provider: TokenProvider | None = None,
-        environment: EnvironmentName | Environment = "sandbox",
+        environment: EnvironmentName | Environment | None = None,
         base_url: str | None = None,
         twcard_base_url: str | None = None,
-        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
+        timeout: Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         retry_policy: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -141,10 +180,22 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         token_store: TokenStore | None = None,
         user_key: str | None = None,
         rate_limiter: RateLimiter | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        cert: str | tuple[str, str] | tuple[str, str, str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        settings = EnvironmentSettings.read()
+        if personal_token is None and access_token is None and token_provider is None:
+            personal_token = settings.api_token
+        client_id = client_id if client_id is not None else settings.client_id
+        client_secret = client_secret if client_secret is not None else settings.client_secret
+        if environment is None and base_url is None:
+            environment, base_url = settings.environment or "sandbox", settings.base_url
+        settings.configure_logging()
         self.environment = resolve_environment(
-            environment, base_url, twcard_base_url, allow_insecure_http=allow_insecure_http
+            environment or "sandbox", base_url, twcard_base_url, allow_insecure_http=allow_insecure_http
         )
+        self._defaults = ClientDefaults(timeout=timeout, headers=dict(default_headers or {}))
         self._clock = clock
         self.api_version = check_api_version(api_version)
         """The calendar version (``"2026Q4"``) pinned for operations Wise has moved; None: the bundle's."""
@@ -193,8 +244,10 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         )
         self._jose = JoseSupport(jose_keys, operation_for=self._auth.operation_for)
         policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self._owns_http = http_client is None
         if http_client is not None:
-            # Reuse the caller's pool, proxies and limits; add our retrying layer around its transport.
+            # The caller's client keeps its pool, proxies, limits, headers and base_url (a gateway);
+            # we set its auth to our flow and wrap its transport in our retrying layer, and never close it.
             http_client._transport = self._jose.wrap(
                 RetryingTransport(
                     self._limited(http_client._transport, rate_limiter),
@@ -203,22 +256,29 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
                 )
             )
             http_client.auth = self._auth
-            http_client.base_url = httpx.URL(self.environment.base_url)
+            if not str(http_client.base_url):
+                http_client.base_url = httpx.URL(self.environment.base_url)
             self._http = http_client
         else:
+            if transport is None:
+                if ssl_context is None:
+                    ssl_context = client_certificate_context(cert) if cert else default_ssl_context()
+                transport = httpx.AsyncHTTPTransport(verify=ssl_context)
+            elif cert is not None or ssl_context is not None:
+                raise ValueError(
+                    "cert= and ssl_context= configure the default transport; not with transport="
+                )
             self._http = _HttpClient(
                 base_url=self.environment.base_url,
                 auth=self._auth,
                 transport=self._jose.wrap(
                     RetryingTransport(
-                        self._limited(
-                            transport or httpx.AsyncHTTPTransport(verify=default_ssl_context()), rate_limiter
-                        ),
+                        self._limited(transport, rate_limiter),
                         policy=policy,
                         max_response_bytes=max_response_bytes,
                     )
                 ),
-                timeout=timeout,
+                timeout=phase_timeout(timeout),
                 headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
             )
         self._low_level = AuthenticatedClient(base_url=self.environment.base_url, token="")
@@ -245,7 +305,39 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        """Close the connection pool this client created (not one you passed, nor a derived client's)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    def with_options(
+        self,
+        *,
+        timeout: Timeout | NotGiven | None = NOT_GIVEN,
+        max_retries: int | NotGiven = NOT_GIVEN,
+        default_headers: Mapping[str, str] | NotGiven = NOT_GIVEN,
+        sca_handler: ScaHandler | NotGiven = NOT_GIVEN,
+    ) -> WiseClient:
+        """A client with other defaults that shares this one's connection pool, credentials and caches.
+
+        Closing the derived client leaves the pool open; closing this one closes it for both.
+        """
+        derived = copy.copy(self)
+        derived.__dict__.pop("statements", None)  # cached helpers bound to this client
+        derived.__dict__.pop("files", None)
+        defaults = self._defaults
+        if not isinstance(timeout, NotGiven):
+            defaults = attrs.evolve(defaults, timeout=timeout)
+        if not isinstance(max_retries, NotGiven):
+            check_options({"max_retries": max_retries})
+            defaults = attrs.evolve(defaults, max_retries=max_retries)
+        if not isinstance(default_headers, NotGiven):
+            defaults = attrs.evolve(defaults, headers={**defaults.headers, **default_headers})
+        if not isinstance(sca_handler, NotGiven):
+            defaults = attrs.evolve(defaults, sca_handler=sca_handler)
+            derived.sca_handler = sca_handler
+        derived._defaults = defaults
+        derived._owns_http = False
+        return derived
 
     @property
     def http_client(self) -> httpx.AsyncClient:
@@ -291,11 +383,25 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         provider = self._credentials.user
         return provider.tokens if isinstance(provider, UserTokens) else None
 
-    async def _send_operation(self, request_kwargs: dict[str, Any], *, operation_id: str) -> httpx.Response:
+    async def _send_operation(
+        self,
+        request_kwargs: dict[str, Any],
+        *,
+        operation_id: str,
+        options: Mapping[str, Any] = _NO_OPTIONS,
+    ) -> httpx.Response:
         if self._http.is_closed:
             raise ClientClosedError("this WiseClient is closed; create a new one")
+        request_kwargs, budget = apply_options(request_kwargs, self._defaults, options)
         try:
-            return await self._http.request(**request_kwargs)
+            if budget is None:
+                return await self._http.request(**request_kwargs)
+            with anyio.fail_after(budget):
+                return await self._http.request(**request_kwargs)
+        except TimeoutError:
+            raise APITimeoutError(
+                f"{operation_id}: no complete answer within the call's {budget:g}s budget"
+            ) from None
         except WiseError:
             raise
         except httpx.InvalidURL as exc:
@@ -345,6 +451,38 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
             raise APIResponseValidationError(
                 response, f"oauthTokenCreate: unusable token response ({exc})"
             ) from None
+
+    def authorization_url(self, redirect_uri: str, *, state: str, **params: str) -> str:
+        """Wise's authorization page for your user, for this environment (the sandbox's host differs from
+        its API host). ``state`` is your CSRF token: keep it in the user's session and give it to
+        :meth:`complete_authorization`. Extra ``params`` (e.g. ``claim_account_code``) are passed along."""
+        if not self._client_id:
+            raise MissingCredentialsError("authorization_url needs client_id (or WISE_CLIENT_ID)")
+        if not state:
+            raise InvalidRequestError("state must be a non-empty value you check on the way back")
+        query = {"client_id": self._client_id, "redirect_uri": redirect_uri, "state": state, **params}
+        base = self.environment.authorize_url or f"{self.environment.base_url}/oauth/authorize/"
+        return f"{base}?{urllib.parse.urlencode(query)}"
+
+    async def complete_authorization(
+        self, callback_url: str, *, state: str, redirect_uri: str, use: bool = True
+    ) -> OAuthTokens:
+        """Finish the authorization-code flow from the URL Wise redirected your user to.
+
+        Checks that its ``state`` is the one you sent (``AuthorizationError`` otherwise, or if the user
+        declined), then exchanges the code for a token pair (used from then on, by default). The
+        redirect's ``profileId`` is the profile the user granted: read it from ``callback_url``.
+        """
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(callback_url).query)
+        returned = query.get("state", [""])[0]
+        if not state or not hmac.compare_digest(returned.encode(), state.encode()):
+            raise AuthorizationError("the redirect's state does not match the one sent: refusing the code")
+        if "error" in query:
+            raise AuthorizationError(f"Wise did not authorize: {query['error'][0]}")
+        code = query.get("code", [""])[0]
+        if not code:
+            raise AuthorizationError("the redirect carries no code")
+        return await self.exchange_authorization_code(code, redirect_uri, use=use)
 
     async def exchange_authorization_code(
         self, code: str, redirect_uri: str, *, use: bool = True

@@ -17,6 +17,8 @@ class Environment:
     name: str
     base_url: str
     twcard_base_url: str | None
+    authorize_url: str | None = None
+    """Wise's OAuth authorization page (another host than the API's); custom: ``{base}/oauth/authorize/``."""
 
     @property
     def is_production(self) -> bool:
@@ -38,8 +40,15 @@ class Environment:
         return url.copy_with(scheme=target.scheme, host=target.host, port=target.port, path=path)
 
 
-SANDBOX = Environment("sandbox", "https://api.wise-sandbox.com", "https://twcard.wise-sandbox.com")
-PRODUCTION = Environment("production", "https://api.wise.com", "https://twcard.wise.com")
+SANDBOX = Environment(
+    "sandbox",
+    "https://api.wise-sandbox.com",
+    "https://twcard.wise-sandbox.com",
+    "https://sandbox.transferwise.tech/oauth/authorize/",
+)
+PRODUCTION = Environment(
+    "production", "https://api.wise.com", "https://twcard.wise.com", "https://wise.com/oauth/authorize/"
+)
 
 
 _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -73,7 +82,8 @@ def resolve_environment(
         if url is not None:
             check_transport_security(url, allow_insecure_http=allow_insecure_http)
     if base_url is not None:
-        return Environment("custom", base_url.rstrip("/"), twcard_base_url)
+        base = base_url.rstrip("/")
+        return Environment("custom", base, twcard_base_url, f"{base}/oauth/authorize/")
     if isinstance(environment, Environment):
         resolved = environment
     elif environment == "sandbox":

@@ -22,6 +22,7 @@ with an error", or a status-specific subclass::
      │         ├── RateLimitError                429   .retry_after, .rate_limited_by
      │         └── InternalServerError           >= 500
      ├── InvalidRequestError (also ValueError)   bad arguments; nothing was sent
+     ├── AuthorizationError              the OAuth redirect has the wrong ``state`` or an ``error``
      ├── MissingCredentialsError         the operation needs a credential the client was not given
      ├── ClientClosedError (also RuntimeError)   the client was used after ``aclose()``
      ├── PaginationError
@@ -59,6 +60,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
+    "AuthorizationError",
     "BadRequestError",
     "ClientClosedError",
     "ConflictError",
@@ -757,6 +759,10 @@ class InvalidRequestError(WiseError, ValueError):
 
 class MissingCredentialsError(WiseError):
     """The operation needs a credential this client was not given (e.g. client id/secret)."""
+
+
+class AuthorizationError(WiseError):
+    """The OAuth redirect back from Wise cannot be used: ``state`` does not match, or the user declined."""
 
 
 class ClientClosedError(WiseError, RuntimeError):

@@ -17,6 +17,8 @@ from ._operations import OperationSpec
 
 IDEMPOTENCY_HEADER = "X-idempotence-uuid"
 EXTENSION_KEY = "wise_idempotency_key"
+REQUESTED_KEY_EXTENSION = "wise_requested_idempotency_key"
+"""The caller's ``idempotency_key=`` option: used wherever the SDK would mint a key."""
 
 
 def new_idempotency_uuid() -> uuid.UUID:
@@ -54,14 +56,15 @@ def apply_idempotency(
     same transfer back instead of a second one.
     """
     if op is None:
-        key = request.headers.get(IDEMPOTENCY_HEADER)
+        key = request.headers.get(IDEMPOTENCY_HEADER) or request.extensions.get(REQUESTED_KEY_EXTENSION)
         if key:
             request.extensions[EXTENSION_KEY] = key
         return request
+    requested = request.extensions.get(REQUESTED_KEY_EXTENSION)
     if op.idempotency_header is not None:
         key = request.headers.get(IDEMPOTENCY_HEADER)
-        if key is None and (op.idempotency_header == "required" or optional_headers):
-            key = str(new_idempotency_uuid())
+        if key is None and (requested or op.idempotency_header == "required" or optional_headers):
+            key = requested or str(new_idempotency_uuid())
             request.headers[IDEMPOTENCY_HEADER] = key
         if key is not None:
             request.extensions[EXTENSION_KEY] = key
@@ -79,7 +82,7 @@ def apply_idempotency(
     if existing:
         request.extensions[EXTENSION_KEY] = str(existing)
         return request
-    body[body_key] = str(new_idempotency_uuid())
+    body[body_key] = requested or str(new_idempotency_uuid())
     rebuilt = _with_json_body(request, body)
     rebuilt.extensions[EXTENSION_KEY] = body[body_key]
     return rebuilt

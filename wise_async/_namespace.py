@@ -8,7 +8,7 @@ retries and idempotency live), raise a typed error on non-2xx, and parse with ``
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import ModuleType
+from types import MappingProxyType, ModuleType
 from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID
 
@@ -26,13 +26,14 @@ from ._exceptions import (
 from ._idempotency import idempotency_key_of, new_idempotency_uuid
 
 T = TypeVar("T")
+_NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
 
 
 class NamespaceHost(Protocol):
     """What a namespace needs from ``WiseClient``."""
 
     async def _send_operation(
-        self, request_kwargs: dict[str, Any], *, operation_id: str
+        self, request_kwargs: dict[str, Any], *, operation_id: str, options: Mapping[str, Any] = ...
     ) -> httpx.Response: ...
 
     @property
@@ -63,11 +64,27 @@ class Namespace:
         return f"{type(self).__name__}()"
 
     @staticmethod
-    def _idempotency_uuid(value: UUID | None) -> UUID:
-        return value if value is not None else new_idempotency_uuid()
+    def _idempotency_uuid(value: UUID | None, options: Mapping[str, Any] = _NO_OPTIONS) -> UUID:
+        """The operation's idempotency header: the argument, else the ``idempotency_key`` option, else new."""
+        if value is not None:
+            return value
+        requested = options.get("idempotency_key")
+        if requested is None:
+            return new_idempotency_uuid()
+        try:
+            return requested if isinstance(requested, UUID) else UUID(str(requested))
+        except ValueError:
+            raise InvalidRequestError("idempotency_key must be a UUID for this operation") from None
 
     async def _call_raw(
-        self, op: ModuleType, operation_id: str, *, binary: bool, empty_ok: bool = False, **kwargs: Any
+        self,
+        op: ModuleType,
+        operation_id: str,
+        *,
+        binary: bool,
+        empty_ok: bool = False,
+        options: Mapping[str, Any] = _NO_OPTIONS,
+        **kwargs: Any,
     ) -> WiseResponse[Any]:
         try:
             if isinstance(kwargs.get("body"), Mapping) and hasattr(op, "_body"):
@@ -76,7 +93,9 @@ class Namespace:
         except (ValueError, TypeError, AttributeError) as exc:
             raise InvalidRequestError(f"{operation_id}: {exc}") from exc
         try:
-            response = await self._client._send_operation(request_kwargs, operation_id=operation_id)
+            response = await self._client._send_operation(
+                request_kwargs, operation_id=operation_id, options=options
+            )
         except ScaRequiredError as exc:
             sent = exc.sent_request
             if sent is not None and not isinstance(exc, ScaRejectedError):
@@ -85,9 +104,19 @@ class Namespace:
         return self._result(op, operation_id, binary, response, empty_ok)
 
     async def _call(
-        self, op: ModuleType, operation_id: str, *, binary: bool, empty_ok: bool = False, **kwargs: Any
+        self,
+        op: ModuleType,
+        operation_id: str,
+        *,
+        binary: bool,
+        empty_ok: bool = False,
+        options: Mapping[str, Any] = _NO_OPTIONS,
+        **kwargs: Any,
     ) -> Any:
-        return (await self._call_raw(op, operation_id, binary=binary, empty_ok=empty_ok, **kwargs)).parsed
+        response = await self._call_raw(
+            op, operation_id, binary=binary, empty_ok=empty_ok, options=options, **kwargs
+        )
+        return response.parsed
 
     def _result(
         self, op: ModuleType, operation_id: str, binary: bool, response: httpx.Response, empty_ok: bool

@@ -244,6 +244,7 @@ def get_logger(name: str | None = None) -> logging.Logger:
 
 
 _install_filter(logging.getLogger(LOGGER_NAME))
+logging.getLogger(LOGGER_NAME).addHandler(logging.NullHandler())  # a library: silent unless configured
 # The libraries under us log URLs (httpx, INFO) and raw response headers (httpcore, DEBUG); their records
 # are masked the same way. Logger filters are not inherited, so each logger that emits gets one.
 THIRD_PARTY_LOGGERS = (

@@ -13,17 +13,21 @@ as an httpx exception.
 
 from __future__ import annotations
 
+import logging
 import random
 import socket
 import ssl
+import time
 from collections.abc import Awaitable, Callable
 
 import anyio
+import attrs
 import httpx
 
 from ._body import DEFAULT_MAX_RESPONSE_BYTES, read_bounded
 from ._exceptions import APIConnectionError, APITimeoutError
 from ._idempotency import idempotency_key_of
+from ._options import MAX_RETRIES_EXTENSION
 from ._redaction import get_logger
 from ._retry import RetryPolicy, compute_delay, parse_retry_after, should_retry
 
@@ -115,20 +119,36 @@ class RetryingTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         has_key = idempotency_key_of(request) is not None
+        policy = self.policy
+        retries = request.extensions.get(MAX_RETRIES_EXTENSION)
+        if retries is not None and retries != policy.max_retries:
+            policy = attrs.evolve(policy, max_retries=retries)
+        debug = logger.isEnabledFor(logging.DEBUG)
         attempt = 0
         while True:
+            started = time.monotonic()
             try:
                 response = await self._attempt(request)
+                if debug:
+                    logger.debug(
+                        "%s %s -> %d in %.1f ms (attempt %d, trace id %s)",
+                        request.method,
+                        request.url.path,
+                        response.status_code,
+                        (time.monotonic() - started) * 1000,
+                        attempt + 1,
+                        response.headers.get("x-trace-id"),
+                    )
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 if not should_retry(
-                    self.policy,
+                    policy,
                     attempt=attempt,
                     method=request.method,
                     has_idempotency_key=has_key or isinstance(exc, _NOT_SENT),
                     status=None,
                 ):
                     raise connection_error(exc, request) from exc
-                delay = compute_delay(self.policy, attempt, None, self._random)
+                delay = compute_delay(policy, attempt, None, self._random)
                 logger.info(
                     "%s on %s %s; retry %d in %.2fs",
                     describe_transport_error(exc),
@@ -140,7 +160,7 @@ class RetryingTransport(httpx.AsyncBaseTransport):
             else:
                 retry_after = parse_retry_after(response.headers) if response.status_code == 429 else None
                 if not should_retry(
-                    self.policy,
+                    policy,
                     attempt=attempt,
                     method=request.method,
                     has_idempotency_key=has_key,
@@ -149,7 +169,7 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                 ):
                     return response
                 await response.aclose()
-                delay = compute_delay(self.policy, attempt, retry_after, self._random)
+                delay = compute_delay(policy, attempt, retry_after, self._random)
                 logger.info(
                     "HTTP %d on %s %s; retry %d in %.2fs",
                     response.status_code,

@@ -40,6 +40,7 @@ from wise_api.types import Unset
 
 from ._exceptions import PaginationError
 from ._operations import default_table
+from ._options import RequestOptions
 
 if TYPE_CHECKING:
     import datetime
@@ -455,7 +456,10 @@ def paginate(
         ) from None
     spec = default_table().by_id(operation_id)
     fetch: Fetch = getattr(getattr(client, spec.namespace), spec.method_name)
-    inspect.signature(fetch).bind(*args, **params)  # TypeError now for a wrong argument
+    bound = inspect.signature(fetch).bind(*args, **params)  # TypeError now for a wrong argument
+    unknown = set(bound.arguments.get("options", {})) - set(RequestOptions.__annotations__)
+    if unknown:  # the facade's **options would take them: say which names are wrong, as bind() would
+        raise TypeError(f"{operation_id} got unexpected keyword argument(s) {sorted(unknown)}")
     return AsyncPaginator(
         fetch,
         style,

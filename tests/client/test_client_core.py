@@ -252,7 +252,8 @@ async def test_user_supplied_http_client_gets_auth_and_retries(fake: FakeWise) -
         assert bearer_of(record) == token
         assert record.headers["x-app"] == "mine"
         assert record.host == SANDBOX_HOST
-    assert own.is_closed
+    assert not own.is_closed  # the caller's client stays the caller's to close
+    await own.aclose()
 
 
 # --------------------------------------------------------------------------- timeouts

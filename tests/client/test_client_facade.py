@@ -145,7 +145,10 @@ def test_every_operation_is_reachable_with_the_generated_signature() -> None:
         expected = [p for p in generated.parameters.values() if p.name != "client"]
         annotations = _generated_asyncio_annotations(op.module)
         for facade_method in (method, raw_method):
-            actual = list(inspect.signature(facade_method).parameters.values())
+            *actual, options = inspect.signature(facade_method).parameters.values()
+            # the generated arguments, then the per-call options every method takes
+            assert (options.name, options.kind) == ("options", inspect.Parameter.VAR_KEYWORD), op.operation_id
+            assert options.annotation == "Unpack[RequestOptions]", op.operation_id
             assert [p.name for p in actual] == [p.name for p in expected], op.operation_id
             for want, got in zip(expected, actual, strict=True):
                 where = f"{op.operation_id}.{want.name}"

@@ -11,6 +11,7 @@ import tracemalloc
 import uuid
 from typing import Any
 
+import httpx
 import pytest
 from wise_api.models import QuoteCreateBody, TransferCreateBody
 
@@ -38,12 +39,12 @@ from .servers import (
     stall,
 )
 
-TIMEOUT = 0.5
+TIMEOUT = httpx.Timeout(0.5)  # per phase: a stalled attempt fails fast and is retried
 FAULTS = {
     "close before headers (processed)": lambda: close_before_headers(forward=True),
     "close after headers": close_after_headers,
     "close mid-body": close_mid_body,
-    "stall past the timeout": lambda: stall(TIMEOUT * 3),
+    "stall past the timeout": lambda: stall(1.5),
 }
 
 
@@ -114,6 +115,17 @@ async def test_a_post_without_a_key_reaches_the_server_once_under_every_fault(
     if fault == "stall past the timeout":
         assert isinstance(caught.value, APITimeoutError)
         assert "timed out waiting for the response" in str(caught.value)
+
+
+async def test_a_numeric_timeout_is_the_whole_calls_budget_across_retries(
+    fake: FakeWise, proxy: FaultProxy
+) -> None:
+    proxy.add(stall(5), method="GET", path_prefix="/v2/profiles", times=None)
+    async with personal_client(fake, proxy, max_retries=5) as wise:
+        with pytest.raises(APITimeoutError, match="1s budget"):
+            await wise.profiles.list(timeout=1.0)
+    # each attempt's phases are capped by the budget: the first read outlives it, nothing is retried after
+    assert proxy.count("GET", "/v2/profiles") == 1
 
 
 async def test_a_rate_limited_post_is_retried_because_wise_did_not_process_it(

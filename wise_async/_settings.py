@@ -1,0 +1,79 @@
+"""Configuration from the environment: what a ``WiseClient()`` reads when an argument is not given.
+
+========================  =====================================================================
+``WISE_API_TOKEN``        a personal API token
+``WISE_CLIENT_ID``        OAuth client id (with ``WISE_CLIENT_SECRET``: client credentials, refresh)
+``WISE_CLIENT_SECRET``    OAuth client secret
+``WISE_ENVIRONMENT``      ``sandbox`` (default) or ``production``
+``WISE_BASE_URL``         a custom API base URL (a gateway, a mock); wins over ``WISE_ENVIRONMENT``
+``WISE_LOG``              ``debug`` or ``info``: the SDK's redacted log lines to stderr
+========================  =====================================================================
+
+Explicit arguments always win over the environment.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from typing import Literal, cast
+
+import attrs
+
+from ._redaction import LOGGER_NAME
+
+VARIABLES = (
+    "WISE_API_TOKEN",
+    "WISE_CLIENT_ID",
+    "WISE_CLIENT_SECRET",
+    "WISE_ENVIRONMENT",
+    "WISE_BASE_URL",
+    "WISE_LOG",
+)
+_LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
+
+
+@attrs.frozen
+class EnvironmentSettings:
+    api_token: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    environment: Literal["sandbox", "production"] | None = None
+    base_url: str | None = None
+    log: str | None = None
+
+    @classmethod
+    def read(cls, environ: Mapping[str, str] | None = None) -> EnvironmentSettings:
+        env = os.environ if environ is None else environ
+
+        def value(name: str) -> str | None:
+            text = env.get(name, "").strip()
+            return text or None
+
+        environment = value("WISE_ENVIRONMENT")
+        if environment is not None and environment.lower() not in ("sandbox", "production"):
+            raise ValueError(f"WISE_ENVIRONMENT must be 'sandbox' or 'production', not {environment!r}")
+        log = value("WISE_LOG")
+        if log is not None and log.lower() not in _LOG_LEVELS:
+            raise ValueError(f"WISE_LOG must be 'debug' or 'info', not {log!r}")
+        return cls(
+            api_token=value("WISE_API_TOKEN"),
+            client_id=value("WISE_CLIENT_ID"),
+            client_secret=value("WISE_CLIENT_SECRET"),
+            environment=cast("Literal['sandbox', 'production'] | None", environment and environment.lower()),
+            base_url=value("WISE_BASE_URL"),
+            log=log and log.lower(),
+        )
+
+    def configure_logging(self) -> None:
+        """``WISE_LOG``: send the SDK's (redacted) records to stderr at that level, once per process."""
+        if self.log is None:
+            return
+        logger = logging.getLogger(LOGGER_NAME)
+        logger.setLevel(_LOG_LEVELS[self.log])
+        if not any(getattr(h, "_wise_log", False) for h in logger.handlers):
+            handler = logging.StreamHandler()
+            handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+            handler._wise_log = True  # type: ignore[attr-defined]
+            logger.addHandler(handler)
