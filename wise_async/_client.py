@@ -45,6 +45,7 @@ from ._exceptions import (
 from ._jose_transport import JoseSupport
 from ._operations import OperationTable, default_table
 from ._options import (
+    BUDGET_SCOPE_EXTENSION,
     DEFAULT_TIMEOUT,
     ClientDefaults,
     Timeout,
@@ -322,8 +323,10 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         Closing the derived client leaves the pool open; closing this one closes it for both.
         """
         derived = copy.copy(self)
-        derived.__dict__.pop("statements", None)  # cached helpers bound to this client
-        derived.__dict__.pop("files", None)
+        for cls in type(self).__mro__:  # namespaces and helpers cached on this client are bound to it
+            for name, attribute in vars(cls).items():
+                if isinstance(attribute, cached_property):
+                    derived.__dict__.pop(name, None)
         defaults = self._defaults
         if not isinstance(timeout, NotGiven):
             defaults = attrs.evolve(defaults, timeout=timeout)
@@ -396,7 +399,8 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         try:
             if budget is None:
                 return await self._http.request(**request_kwargs)
-            with anyio.fail_after(budget):
+            with anyio.fail_after(budget) as scope:
+                request_kwargs["extensions"][BUDGET_SCOPE_EXTENSION] = scope
                 return await self._http.request(**request_kwargs)
         except TimeoutError:
             raise APITimeoutError(

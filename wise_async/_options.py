@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 MAX_RETRIES_EXTENSION = "wise_max_retries"
 SCA_HANDLER_EXTENSION = "wise_sca_handler"
+BUDGET_SCOPE_EXTENSION = "wise_budget_scope"
+"""The call's ``anyio`` cancel scope; the opt-in rate limiter moves its deadline by the time it queued."""
 
 PHASE_TIMEOUTS = httpx.Timeout(30.0, connect=10.0)
 """Per-phase limits under a numeric budget: a hung read is retried within the budget, not waited out."""

@@ -17,6 +17,7 @@ passed, then requests resume at the configured rate (the burst refills as usual)
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -25,6 +26,7 @@ from typing import Protocol, runtime_checkable
 import anyio
 import httpx
 
+from ._options import BUDGET_SCOPE_EXTENSION
 from ._redaction import get_logger
 from ._retry import parse_retry_after
 
@@ -134,7 +136,16 @@ class RateLimitedTransport(httpx.AsyncBaseTransport):
         self._bucket = bucket
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await self._limiter.acquire(self._bucket)
+        # Time queued here is the app's own pacing, not the call's budget: the deadline waits with us.
+        budget = request.extensions.get(BUDGET_SCOPE_EXTENSION)
+        queued_at, deadline = anyio.current_time(), budget.deadline if budget is not None else None
+        if budget is not None:
+            budget.deadline = math.inf
+        try:
+            await self._limiter.acquire(self._bucket)
+        finally:
+            if budget is not None and deadline is not None:
+                budget.deadline = deadline + (anyio.current_time() - queued_at)
         response = await self._transport.handle_async_request(request)
         if response.status_code == 429:
             seconds = parse_retry_after(response.headers)
