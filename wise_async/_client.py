@@ -14,13 +14,15 @@ from __future__ import annotations
 import copy
 import functools
 import hmac
+import os
 import ssl
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from functools import cached_property
+from pathlib import Path
 from types import MappingProxyType, TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 import attrs
@@ -31,6 +33,7 @@ from wise_api.facade import GeneratedNamespaces
 from ._api_version import check_api_version
 from ._auth import SCA_SIDE_REQUEST, Credentials, WiseAuth
 from ._body import DEFAULT_MAX_RESPONSE_BYTES
+from ._download import download_to
 from ._environment import Environment, EnvironmentName, resolve_environment
 from ._exceptions import (
     APIResponseValidationError,
@@ -78,6 +81,7 @@ if TYPE_CHECKING:
     from .jose import JoseKeyring
     from .statements import BalanceStatements
 
+T = TypeVar("T")
 USER_AGENT = f"wise-async/{__version__}"
 # Encodings ``_body.read_bounded`` inflates within the size cap (httpx would also offer br/zstd).
 ACCEPT_ENCODING = "gzip, deflate"
@@ -245,6 +249,8 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         )
         self._jose = JoseSupport(jose_keys, operation_for=self._auth.operation_for)
         policy = retry_policy or RetryPolicy(max_retries=max_retries)
+        self._retry_policy = policy
+        self._max_response_bytes = max_response_bytes
         self._owns_http = http_client is None
         if http_client is not None:
             # The caller's client keeps its pool, proxies, limits, headers and base_url (a gateway);
@@ -393,15 +399,40 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         operation_id: str,
         options: Mapping[str, Any] = _NO_OPTIONS,
     ) -> httpx.Response:
-        if self._http.is_closed:
-            raise ClientClosedError("this WiseClient is closed; create a new one")
         request_kwargs, budget = apply_options(request_kwargs, self._defaults, options)
+        return await self._within_budget(
+            self._http.request(**request_kwargs), request_kwargs, budget, operation_id
+        )
+
+    async def _download(
+        self,
+        request_kwargs: dict[str, Any],
+        *,
+        operation_id: str,
+        to: str | os.PathLike[str],
+        options: Mapping[str, Any] = _NO_OPTIONS,
+    ) -> Path:
+        request_kwargs, budget = apply_options(request_kwargs, self._defaults, options)
+        download = download_to(
+            self._http, request_kwargs, to=to, policy=self._retry_policy, max_bytes=self._max_response_bytes
+        )
+        return await self._within_budget(download, request_kwargs, budget, operation_id)
+
+    async def _within_budget(
+        self, call: Awaitable[T], request_kwargs: dict[str, Any], budget: float | None, operation_id: str
+    ) -> T:
+        """Run one logical call: closed-client check, the whole-call budget, typed errors only."""
+        if self._http.is_closed:
+            close = getattr(call, "close", None)
+            if close is not None:
+                close()  # the coroutine never started
+            raise ClientClosedError("this WiseClient is closed; create a new one")
         try:
             if budget is None:
-                return await self._http.request(**request_kwargs)
+                return await call
             with anyio.fail_after(budget) as scope:
                 request_kwargs["extensions"][BUDGET_SCOPE_EXTENSION] = scope
-                return await self._http.request(**request_kwargs)
+                return await call
         except TimeoutError:
             raise APITimeoutError(
                 f"{operation_id}: no complete answer within the call's {budget:g}s budget"

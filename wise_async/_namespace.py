@@ -7,7 +7,9 @@ retries and idempotency live), raise a typed error on non-2xx, and parse with ``
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from types import MappingProxyType, ModuleType
 from typing import Any, Generic, Protocol, TypeVar
 from uuid import UUID
@@ -35,6 +37,15 @@ class NamespaceHost(Protocol):
     async def _send_operation(
         self, request_kwargs: dict[str, Any], *, operation_id: str, options: Mapping[str, Any] = ...
     ) -> httpx.Response: ...
+
+    async def _download(
+        self,
+        request_kwargs: dict[str, Any],
+        *,
+        operation_id: str,
+        to: str | os.PathLike[str],
+        options: Mapping[str, Any] = ...,
+    ) -> Path: ...
 
     @property
     def _generated_client(self) -> Any: ...
@@ -75,6 +86,26 @@ class Namespace:
             return requested if isinstance(requested, UUID) else UUID(str(requested))
         except ValueError:
             raise InvalidRequestError("idempotency_key must be a UUID for this operation") from None
+
+    def _request_kwargs(self, op: ModuleType, operation_id: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            request_kwargs: dict[str, Any] = op._get_kwargs(**kwargs)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise InvalidRequestError(f"{operation_id}: {exc}") from exc
+        return request_kwargs
+
+    async def _download(
+        self,
+        op: ModuleType,
+        operation_id: str,
+        *,
+        to: str | os.PathLike[str],
+        options: Mapping[str, Any] = _NO_OPTIONS,
+        **kwargs: Any,
+    ) -> Path:
+        """Stream the operation's binary answer into the file ``to`` (bounded memory); return its path."""
+        request_kwargs = self._request_kwargs(op, operation_id, kwargs)
+        return await self._client._download(request_kwargs, operation_id=operation_id, to=to, options=options)
 
     async def _call_raw(
         self,

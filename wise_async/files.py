@@ -23,17 +23,20 @@ sent again byte for byte.
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import mimetypes
 import os
 from collections.abc import Mapping, Sequence
-from typing import IO, TYPE_CHECKING, Any, Literal, Union
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, Literal, Union, cast, overload
 
 import anyio
 import attrs
 
 from ._exceptions import APIResponseValidationError
+from ._namespace import Namespace
 
 if TYPE_CHECKING:
     from wise_api.models.kyc_review_requirement_submit_requirement_key import (
@@ -45,7 +48,7 @@ if TYPE_CHECKING:
     from wise_api.types import File
 
     from ._client import WiseClient
-    from ._namespace import WiseResponse
+    from ._namespace import NamespaceHost, WiseResponse
 
 __all__ = ["FileSource", "Files", "Upload", "sniff_content_type"]
 
@@ -120,6 +123,9 @@ class Upload:
         return File(payload=io.BytesIO(self.content), file_name=self.filename, mime_type=self.content_type)
 
 
+PathLike = Union[str, "os.PathLike[str]"]
+
+
 class Files:
     """``wise.files``: transfer PDFs and the multipart uploads of the API."""
 
@@ -130,18 +136,45 @@ class Files:
         return "Files()"
 
     # ------------------------------------------------------------------ PDFs
+    # Each returns the PDF's bytes, or with ``to=`` streams it into that file (bounded memory, restarted
+    # on a lost connection) and returns its path.
 
-    async def transfer_receipt(self, transfer_id: int) -> bytes:
+    @overload
+    async def transfer_receipt(self, transfer_id: int, *, to: None = None) -> bytes: ...
+    @overload
+    async def transfer_receipt(self, transfer_id: int, *, to: PathLike) -> Path: ...
+    async def transfer_receipt(self, transfer_id: int, *, to: PathLike | None = None) -> bytes | Path:
         """The transfer's receipt PDF (``transferReceiptGet``)."""
+        if to is not None:
+            return await self._download("transfer_receipt_get", "transferReceiptGet", to, transfer_id)
         return await self._client.transfers.receipt_get(transfer_id)
 
-    async def us_combined_receipt(self, transfer_id: int) -> bytes:
+    @overload
+    async def us_combined_receipt(self, transfer_id: int, *, to: None = None) -> bytes: ...
+    @overload
+    async def us_combined_receipt(self, transfer_id: int, *, to: PathLike) -> Path: ...
+    async def us_combined_receipt(self, transfer_id: int, *, to: PathLike | None = None) -> bytes | Path:
         """The US combined disclosure receipt PDF (``transferUsCombinedReceiptGet``)."""
+        if to is not None:
+            return await self._download(
+                "transfer_us_combined_receipt_get", "transferUsCombinedReceiptGet", to, transfer_id
+            )
         return await self._client.transfers.us_combined_receipt_get(transfer_id)
 
-    async def noc(self, transfer_id: int) -> bytes:
+    @overload
+    async def noc(self, transfer_id: int, *, to: None = None) -> bytes: ...
+    @overload
+    async def noc(self, transfer_id: int, *, to: PathLike) -> Path: ...
+    async def noc(self, transfer_id: int, *, to: PathLike | None = None) -> bytes | Path:
         """The non-objection certificate PDF of an INR transfer (``transferNocGet``)."""
+        if to is not None:
+            return await self._download("transfer_noc_get", "transferNocGet", to, transfer_id)
         return await self._client.transfers.noc_get(transfer_id)
+
+    async def _download(self, module: str, operation_id: str, to: PathLike, transfer_id: int) -> Path:
+        op = importlib.import_module(f"wise_api.api.transfer.{module}")
+        namespace = Namespace(cast("NamespaceHost", self._client))
+        return await namespace._download(op, operation_id, to=to, transfer_id=transfer_id)
 
     # ------------------------------------------------------------------ uploads
 

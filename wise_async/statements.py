@@ -23,7 +23,9 @@ so calling again fetches every window. An automatic handler (``PrivateKeyScaSign
 from __future__ import annotations
 
 import datetime
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
@@ -187,6 +189,10 @@ class _StatementFiles(Namespace):
         content: bytes = await self._call(op, _OPERATION_ID, binary=True, **kwargs)
         return content
 
+    async def download(self, suffix: str, to: str | os.PathLike[str], **kwargs: Any) -> Path:
+        op = cast(ModuleType, _SuffixedStatementOperation(suffix))
+        return await self._download(op, _OPERATION_ID, to=to, **kwargs)
+
 
 class BalanceStatements:
     """``wise.statements``: a balance's statement for any range, in JSON (merged) or as files."""
@@ -256,6 +262,33 @@ class BalanceStatements:
                 f"{len(windows)} files: use get_parts()"
             )
         return await self._file(format, profile_id, balance_id, currency, windows[0], type, locale)
+
+    async def download(
+        self,
+        profile_id: int,
+        balance_id: int,
+        *,
+        currency: str,
+        start: datetime.datetime,
+        end: datetime.datetime,
+        to: str | os.PathLike[str],
+        format: StatementFormat = "pdf",
+        type: StatementType | None = None,
+        locale: str | None = None,
+    ) -> Path:
+        """Stream the statement of ``[start, end]`` (one window of at most ``max_days``) into the file
+        ``to`` with bounded memory, in any format; a lost connection restarts the file. Returns its path.
+        """
+        windows = statement_ranges(start, end, max_days=self.max_days)
+        if len(windows) > 1:
+            raise ValueError(
+                f"one statement file covers at most {self.max_days} days; this range needs "
+                f"{len(windows)}: download each window, or use get_parts()"
+            )
+        query = self._query(currency, windows[0], type, locale)
+        return await self._files.download(
+            _suffix(format), to, profile_id=profile_id, balance_id=balance_id, **query
+        )
 
     async def get_parts(
         self,
