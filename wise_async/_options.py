@@ -13,13 +13,13 @@ request extensions, so a derived client (``with_options``) shares the connection
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 import httpx
+from wise_api import wire
 
 from ._exceptions import InvalidRequestError
 from ._idempotency import REQUESTED_KEY_EXTENSION
@@ -135,10 +135,10 @@ def _merge_body(request: dict[str, Any], extra: Mapping[str, Any]) -> None:
     content = request.get("content")
     content_type = httpx.Headers(request.get("headers") or {}).get("content-type", "")
     if content is not None and "json" in content_type:
-        body = json.loads(content)
+        body = wire.loads(content)  # Decimal in, the same literals out: amounts stay exact
         if not isinstance(body, dict):
             raise InvalidRequestError("extra_body needs a JSON object body")
-        request["content"] = json.dumps({**body, **extra}, separators=(",", ":")).encode()
+        request["content"] = wire.dumps({**body, **extra})
         return
     if content is None and "data" not in request and "files" not in request:
         request["json"] = dict(extra)

@@ -142,3 +142,21 @@ async def test_no_key_is_invented_for_operations_without_one(fake: FakeWise) -> 
     for record in fake.requests:
         assert "x-idempotence-uuid" not in record.headers
         assert "customerTransactionId" not in json.loads(record.body)
+
+
+def test_filling_a_body_key_keeps_every_amount_literal_exact() -> None:
+    """The SDK rewrites the JSON body to add customerTransactionId: numbers must not pass through float."""
+    from wise_api.operations import OPERATIONS
+
+    from wise_async._idempotency import apply_idempotency
+
+    spec = next(op for op in OPERATIONS if op.operation_id == "transferCreate")
+    sent = b'{"targetAccount":1,"amount":12345678901234567.89,"fee":100.10}'
+    request = httpx.Request(
+        "POST",
+        "https://api.wise-sandbox.com/v1/transfers",
+        content=sent,
+        headers={"content-type": "application/json"},
+    )
+    rebuilt = apply_idempotency(request, spec)
+    assert rebuilt.content.startswith(sent[:-1] + b',"customerTransactionId":"')
