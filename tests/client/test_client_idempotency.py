@@ -146,6 +146,7 @@ async def test_no_key_is_invented_for_operations_without_one(fake: FakeWise) -> 
 
 def test_filling_a_body_key_keeps_every_amount_literal_exact() -> None:
     """The SDK rewrites the JSON body to add customerTransactionId: numbers must not pass through float."""
+    import httpx
     from wise_api.operations import OPERATIONS
 
     from wise_async._idempotency import apply_idempotency
