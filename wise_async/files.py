@@ -39,6 +39,7 @@ from ._exceptions import APIResponseValidationError
 from ._namespace import Namespace
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
     from wise_api.models.kyc_review_requirement_submit_requirement_key import (
         KycReviewRequirementSubmitRequirementKey,
     )
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
 
     from ._client import WiseClient
     from ._namespace import NamespaceHost, WiseResponse
+    from ._options import RequestOptions
 
 __all__ = ["FileSource", "Files", "Upload", "sniff_content_type"]
 
@@ -140,41 +142,59 @@ class Files:
     # on a lost connection) and returns its path.
 
     @overload
-    async def transfer_receipt(self, transfer_id: int, *, to: None = None) -> bytes: ...
+    async def transfer_receipt(
+        self, transfer_id: int, *, to: None = None, **options: Unpack[RequestOptions]
+    ) -> bytes: ...
     @overload
-    async def transfer_receipt(self, transfer_id: int, *, to: PathLike) -> Path: ...
-    async def transfer_receipt(self, transfer_id: int, *, to: PathLike | None = None) -> bytes | Path:
+    async def transfer_receipt(
+        self, transfer_id: int, *, to: PathLike, **options: Unpack[RequestOptions]
+    ) -> Path: ...
+    async def transfer_receipt(
+        self, transfer_id: int, *, to: PathLike | None = None, **options: Unpack[RequestOptions]
+    ) -> bytes | Path:
         """The transfer's receipt PDF (``transferReceiptGet``)."""
         if to is not None:
-            return await self._download("transfer_receipt_get", "transferReceiptGet", to, transfer_id)
-        return await self._client.transfers.receipt_get(transfer_id)
+            return await self._download(
+                "transfer_receipt_get", "transferReceiptGet", to, transfer_id, options
+            )
+        return await self._client.transfers.receipt_get(transfer_id, **options)
 
     @overload
-    async def us_combined_receipt(self, transfer_id: int, *, to: None = None) -> bytes: ...
+    async def us_combined_receipt(
+        self, transfer_id: int, *, to: None = None, **options: Unpack[RequestOptions]
+    ) -> bytes: ...
     @overload
-    async def us_combined_receipt(self, transfer_id: int, *, to: PathLike) -> Path: ...
-    async def us_combined_receipt(self, transfer_id: int, *, to: PathLike | None = None) -> bytes | Path:
+    async def us_combined_receipt(
+        self, transfer_id: int, *, to: PathLike, **options: Unpack[RequestOptions]
+    ) -> Path: ...
+    async def us_combined_receipt(
+        self, transfer_id: int, *, to: PathLike | None = None, **options: Unpack[RequestOptions]
+    ) -> bytes | Path:
         """The US combined disclosure receipt PDF (``transferUsCombinedReceiptGet``)."""
         if to is not None:
             return await self._download(
-                "transfer_us_combined_receipt_get", "transferUsCombinedReceiptGet", to, transfer_id
+                "transfer_us_combined_receipt_get", "transferUsCombinedReceiptGet", to, transfer_id, options
             )
-        return await self._client.transfers.us_combined_receipt_get(transfer_id)
+        return await self._client.transfers.us_combined_receipt_get(transfer_id, **options)
 
     @overload
-    async def noc(self, transfer_id: int, *, to: None = None) -> bytes: ...
+    async def noc(self, transfer_id: int, *, to: None = None, **options: Unpack[RequestOptions]) -> bytes: ...
     @overload
-    async def noc(self, transfer_id: int, *, to: PathLike) -> Path: ...
-    async def noc(self, transfer_id: int, *, to: PathLike | None = None) -> bytes | Path:
+    async def noc(self, transfer_id: int, *, to: PathLike, **options: Unpack[RequestOptions]) -> Path: ...
+    async def noc(
+        self, transfer_id: int, *, to: PathLike | None = None, **options: Unpack[RequestOptions]
+    ) -> bytes | Path:
         """The non-objection certificate PDF of an INR transfer (``transferNocGet``)."""
         if to is not None:
-            return await self._download("transfer_noc_get", "transferNocGet", to, transfer_id)
-        return await self._client.transfers.noc_get(transfer_id)
+            return await self._download("transfer_noc_get", "transferNocGet", to, transfer_id, options)
+        return await self._client.transfers.noc_get(transfer_id, **options)
 
-    async def _download(self, module: str, operation_id: str, to: PathLike, transfer_id: int) -> Path:
+    async def _download(
+        self, module: str, operation_id: str, to: PathLike, transfer_id: int, options: RequestOptions
+    ) -> Path:
         op = importlib.import_module(f"wise_api.api.transfer.{module}")
         namespace = Namespace(cast("NamespaceHost", self._client))
-        return await namespace._download(op, operation_id, to=to, transfer_id=transfer_id)
+        return await namespace._download(op, operation_id, to=to, options=options, transfer_id=transfer_id)
 
     # ------------------------------------------------------------------ uploads
 

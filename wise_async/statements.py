@@ -34,9 +34,11 @@ import attrs
 from ._namespace import Namespace, NamespaceHost
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
     from wise_api.models.balance_statement_get_response_200 import BalanceStatementGetResponse200
 
     from ._client import WiseClient
+    from ._options import RequestOptions
 
 __all__ = [
     "MAX_STATEMENT_DAYS",
@@ -184,14 +186,16 @@ class _SuffixedStatementOperation:
 
 
 class _StatementFiles(Namespace):
-    async def fetch(self, suffix: str, **kwargs: Any) -> bytes:
+    async def fetch(self, suffix: str, options: Mapping[str, Any], **kwargs: Any) -> bytes:
         op = cast(ModuleType, _SuffixedStatementOperation(suffix))
-        content: bytes = await self._call(op, _OPERATION_ID, binary=True, **kwargs)
+        content: bytes = await self._call(op, _OPERATION_ID, binary=True, options=options, **kwargs)
         return content
 
-    async def download(self, suffix: str, to: str | os.PathLike[str], **kwargs: Any) -> Path:
+    async def download(
+        self, suffix: str, to: str | os.PathLike[str], options: Mapping[str, Any], **kwargs: Any
+    ) -> Path:
         op = cast(ModuleType, _SuffixedStatementOperation(suffix))
-        return await self._download(op, _OPERATION_ID, to=to, **kwargs)
+        return await self._download(op, _OPERATION_ID, to=to, options=options, **kwargs)
 
 
 class BalanceStatements:
@@ -217,6 +221,7 @@ class BalanceStatements:
         format: Literal["json"] = "json",
         type: StatementType | None = None,
         locale: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> BalanceStatementGetResponse200: ...
 
     @overload
@@ -231,6 +236,7 @@ class BalanceStatements:
         format: BinaryStatementFormat,
         type: StatementType | None = None,
         locale: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> bytes: ...
 
     async def get(
@@ -244,6 +250,7 @@ class BalanceStatements:
         format: StatementFormat = "json",
         type: StatementType | None = None,
         locale: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> BalanceStatementGetResponse200 | bytes:
         """The statement of ``[start, end]``: the parsed (merged) model for JSON, the file's bytes otherwise.
 
@@ -253,7 +260,8 @@ class BalanceStatements:
         windows = statement_ranges(start, end, max_days=self.max_days)
         if format == "json":
             parts = [
-                await self._json(profile_id, balance_id, currency, window, type, locale) for window in windows
+                await self._json(profile_id, balance_id, currency, window, type, locale, options)
+                for window in windows
             ]
             return merge_statements(parts)
         if len(windows) > 1:
@@ -261,7 +269,7 @@ class BalanceStatements:
                 f"a {format} statement covers at most {self.max_days} days; this range needs "
                 f"{len(windows)} files: use get_parts()"
             )
-        return await self._file(format, profile_id, balance_id, currency, windows[0], type, locale)
+        return await self._file(format, profile_id, balance_id, currency, windows[0], type, locale, options)
 
     async def download(
         self,
@@ -275,6 +283,7 @@ class BalanceStatements:
         format: StatementFormat = "pdf",
         type: StatementType | None = None,
         locale: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Path:
         """Stream the statement of ``[start, end]`` (one window of at most ``max_days``) into the file
         ``to`` with bounded memory, in any format; a lost connection restarts the file. Returns its path.
@@ -287,7 +296,7 @@ class BalanceStatements:
             )
         query = self._query(currency, windows[0], type, locale)
         return await self._files.download(
-            _suffix(format), to, profile_id=profile_id, balance_id=balance_id, **query
+            _suffix(format), to, options, profile_id=profile_id, balance_id=balance_id, **query
         )
 
     async def get_parts(
@@ -301,6 +310,7 @@ class BalanceStatements:
         format: StatementFormat,
         type: StatementType | None = None,
         locale: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> list[StatementPart]:
         """One file per window of at most ``max_days`` (oldest first), in any format, JSON included."""
         _suffix(format)
@@ -309,7 +319,7 @@ class BalanceStatements:
                 window[0],
                 window[1],
                 format,
-                await self._file(format, profile_id, balance_id, currency, window, type, locale),
+                await self._file(format, profile_id, balance_id, currency, window, type, locale, options),
             )
             for window in statement_ranges(start, end, max_days=self.max_days)
         ]
@@ -340,9 +350,10 @@ class BalanceStatements:
         window: tuple[datetime.datetime, datetime.datetime],
         type: StatementType | None,
         locale: str | None,
+        options: RequestOptions,
     ) -> BalanceStatementGetResponse200:
         query = self._query(currency, window, type, locale)
-        return await self._client.balance_statements.get(profile_id, balance_id, **query)
+        return await self._client.balance_statements.get(profile_id, balance_id, **query, **options)
 
     async def _file(
         self,
@@ -353,6 +364,9 @@ class BalanceStatements:
         window: tuple[datetime.datetime, datetime.datetime],
         type: StatementType | None,
         locale: str | None,
+        options: RequestOptions,
     ) -> bytes:
         query = self._query(currency, window, type, locale)
-        return await self._files.fetch(_suffix(format), profile_id=profile_id, balance_id=balance_id, **query)
+        return await self._files.fetch(
+            _suffix(format), options, profile_id=profile_id, balance_id=balance_id, **query
+        )

@@ -117,3 +117,15 @@ async def test_a_receipt_download_answered_404_is_a_typed_error(
             await wise.files.transfer_receipt(11, to=tmp_path / "receipt.pdf")
     assert statement_server.requests == ["/v1/transfers/11/receipt.pdf"]
     assert not (tmp_path / "receipt.pdf").exists()
+
+
+async def test_helpers_take_the_per_call_options(statement_server: StatementServer, tmp_path: Path) -> None:
+    statement_server.cut_first = 10
+    async with _client(statement_server) as wise:
+        with pytest.raises(APIConnectionError):
+            await wise.statements.download(
+                7, 3, currency="EUR", start=START, end=END, to=tmp_path / "s.pdf", max_retries=0
+            )
+        assert len(statement_server.requests) == 1  # max_retries=0: no restart
+        with pytest.raises(NotFoundError):
+            await wise.files.noc(11, extra_headers={"X-Trace": "t"}, max_retries=0)
