@@ -48,7 +48,7 @@ from ._sca import (
     ScaHandler,
     ScaSolverError,
 )
-from ._token_store import MemoryTokenStore, TokenCipher, TokenKey, TokenStore
+from ._token_store import MemoryTokenStore, TokenCipher, TokenKey, TokenStore, TokenStoreError
 from ._tokens import (
     ClientCredentials,
     OAuthTokens,
@@ -104,6 +104,7 @@ __all__ = [
     "TokenKey",
     "TokenProvider",
     "TokenStore",
+    "TokenStoreError",
     "TokensNotFoundError",
     "UnprocessableEntityError",
     "UserTokens",

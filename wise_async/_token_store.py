@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import attrs
 
+from ._exceptions import WiseError
+
 if TYPE_CHECKING:  # ``_tokens`` imports this module; the class is only needed when decoding
     from ._tokens import OAuthTokens
 
@@ -28,6 +30,7 @@ __all__ = [
     "TokenCipher",
     "TokenKey",
     "TokenStore",
+    "TokenStoreError",
     "decode_tokens",
     "encode_tokens",
 ]
@@ -45,6 +48,11 @@ class TokenKey:
 
     def __str__(self) -> str:
         return f"client:{self.client_id}" if self.user is None else f"user:{self.client_id}:{self.user}"
+
+
+class TokenStoreError(WiseError):
+    """The token store failed: unreachable (e.g. Redis down), or it holds data this process cannot
+    decrypt or read (another cipher key, a foreign value). The message names the key, never a token."""
 
 
 @runtime_checkable

@@ -18,7 +18,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
@@ -26,12 +26,20 @@ import anyio
 
 try:
     from redis.asyncio import Redis
+    from redis.exceptions import RedisError
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("wise_async.redis needs redis-py: pip install 'wise-async[redis]'") from exc
 
 from ._rate_limit import _check, wait_for_slot
 from ._redaction import get_logger
-from ._token_store import TokenCipher, TokenKey, decode_tokens, encode_tokens, retention_deadline
+from ._token_store import (
+    TokenCipher,
+    TokenKey,
+    TokenStoreError,
+    decode_tokens,
+    encode_tokens,
+    retention_deadline,
+)
 from ._tokens import OAuthTokens
 
 __all__ = ["RedisRateLimiter", "RedisTokenStore", "RedisWebhookDeduplicator"]
@@ -101,26 +109,35 @@ class RedisTokenStore:
         return self._cipher.encrypt(data) if self._cipher is not None else data
 
     async def load(self, key: TokenKey) -> OAuthTokens | None:
-        raw = await self._redis.get(self.name(key))
+        with _store_errors(key, "read"):
+            raw = await self._redis.get(self.name(key))
         if raw is None:
             return None
         data = raw.encode() if isinstance(raw, str) else bytes(raw)
-        return decode_tokens(self._cipher.decrypt(data) if self._cipher is not None else data)
+        try:
+            return decode_tokens(self._cipher.decrypt(data) if self._cipher is not None else data)
+        except Exception as exc:  # the cipher's own error type, or JSON that is not a token pair
+            raise TokenStoreError(
+                f"tokens stored for {key} cannot be read ({type(exc).__name__}): another cipher key?"
+            ) from None
 
     async def save(self, key: TokenKey, tokens: OAuthTokens) -> None:
-        await self._redis.set(self.name(key), self._pack(tokens), px=self._ttl_ms(key, tokens))
+        with _store_errors(key, "write"):
+            await self._redis.set(self.name(key), self._pack(tokens), px=self._ttl_ms(key, tokens))
 
     async def add(self, key: TokenKey, tokens: OAuthTokens) -> bool:
-        stored = await self._redis.set(
-            self.name(key), self._pack(tokens), px=self._ttl_ms(key, tokens), nx=True
-        )
+        with _store_errors(key, "write"):
+            stored = await self._redis.set(
+                self.name(key), self._pack(tokens), px=self._ttl_ms(key, tokens), nx=True
+            )
         return bool(stored)
 
     async def try_lease(self, key: TokenKey) -> AbstractAsyncContextManager[None] | None:
         owner = _owner()
         name = self.lease_name(key)
-        if not await self._redis.set(name, owner, nx=True, px=math.ceil(self.lease * 1000)):
-            return None
+        with _store_errors(key, "lease"):
+            if not await self._redis.set(name, owner, nx=True, px=math.ceil(self.lease * 1000)):
+                return None
         return self._held(name, owner)
 
     @contextlib.asynccontextmanager
@@ -134,15 +151,32 @@ class RedisTokenStore:
                     tasks.cancel_scope.cancel()
         finally:
             with anyio.CancelScope(shield=True):
-                await self._release(keys=[name], args=[owner])
+                try:
+                    await self._release(keys=[name], args=[owner])
+                except RedisError as exc:  # it lapses by itself within the lease
+                    logger.warning("could not release refresh lease %s: %s", name, type(exc).__name__)
 
     async def _keep_alive(self, name: str, owner: str) -> None:
+        """Renew while held; a Redis hiccup must not abort the refresh (it may have rotated the pair)."""
         lease_ms = math.ceil(self.lease * 1000)
         while True:
             await anyio.sleep(self.lease / 3)
-            if not await self._renew(keys=[name], args=[owner, lease_ms]):
+            try:
+                renewed = await self._renew(keys=[name], args=[owner, lease_ms])
+            except RedisError as exc:
+                logger.warning("could not renew refresh lease %s: %s", name, type(exc).__name__)
+                continue
+            if not renewed:
                 logger.warning("refresh lease %s was lost (held longer than its lease?)", name)
                 return
+
+
+@contextlib.contextmanager
+def _store_errors(key: TokenKey, action: str) -> Iterator[None]:
+    try:
+        yield
+    except RedisError as exc:
+        raise TokenStoreError(f"token store {action} failed for {key}: {type(exc).__name__}: {exc}") from exc
 
 
 # GCRA in microseconds of Redis's own clock, so every process agrees on "now". Values are kept as
@@ -199,15 +233,23 @@ class RedisRateLimiter:
         return int(waited) / 1_000_000
 
     async def acquire(self, bucket: str) -> None:
-        await wait_for_slot(
-            lambda: self.reserve(bucket), interval=1 / self.rate, clock=time.monotonic, sleep=anyio.sleep
-        )
+        """Wait for a slot. If Redis cannot be reached the request goes ahead (logged): the budget is
+        advisory, and a 429 from Wise is still retried after its ``Retry-After``."""
+        try:
+            await wait_for_slot(
+                lambda: self.reserve(bucket), interval=1 / self.rate, clock=time.monotonic, sleep=anyio.sleep
+            )
+        except RedisError as exc:
+            logger.warning("rate limiter unavailable (%s); sending without a slot", type(exc).__name__)
 
     async def penalize(self, bucket: str, seconds: float) -> None:
-        await self._penalize(
-            keys=[self._prefix + bucket],
-            args=[f"{max(seconds, 0.0) * 1_000_000:.0f}", f"{self._tolerance_us:.3f}"],
-        )
+        try:
+            await self._penalize(
+                keys=[self._prefix + bucket],
+                args=[f"{max(seconds, 0.0) * 1_000_000:.0f}", f"{self._tolerance_us:.3f}"],
+            )
+        except RedisError as exc:
+            logger.warning("rate limiter unavailable (%s); 429 not shared", type(exc).__name__)
 
 
 class RedisWebhookDeduplicator:

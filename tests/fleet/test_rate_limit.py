@@ -5,10 +5,14 @@ from __future__ import annotations
 import anyio
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from wise_async import InProcessRateLimiter, RateLimiter, WiseClient
 from wise_async.redis import RedisRateLimiter
 from wise_async.testing import FakeWise
+
+from .servers import free_port
 
 
 class FakeTime:
@@ -123,3 +127,16 @@ async def test_client_paces_requests_and_a_429_pauses_the_others(redis: Redis) -
         started = anyio.current_time()
         await wise.profiles.list()
         assert anyio.current_time() - started >= 0.45
+
+
+async def test_unreachable_redis_lets_requests_through_rather_than_stopping_payments() -> None:
+    fake = FakeWise()
+    down = Redis(host="127.0.0.1", port=free_port(), retry=Retry(NoBackoff(), 0))  # nothing listens
+    limiter = RedisRateLimiter(down, rate=1, burst=1)
+    async with WiseClient(
+        personal_token=fake.add_personal_token(), transport=fake.transport(), rate_limiter=limiter
+    ) as wise:
+        await wise.profiles.list()
+        await wise.profiles.list()
+    assert fake.counters["profileList"] == 2
+    await down.aclose()

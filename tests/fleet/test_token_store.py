@@ -11,6 +11,8 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from wise_async import (
     BadRequestError,
@@ -19,13 +21,14 @@ from wise_async import (
     TokenKey,
     TokensNotFoundError,
     TokenStore,
+    TokenStoreError,
     UserTokens,
     WiseClient,
 )
 from wise_async.redis import RedisTokenStore
 from wise_async.testing import FakeWise
 
-from .servers import RedisServer
+from .servers import RedisServer, free_port
 
 KEY = TokenKey("client-1", "user-42")
 PAIR = OAuthTokens(
@@ -105,9 +108,20 @@ async def test_redis_store_encrypts_values_at_rest(redis: Redis) -> None:
     assert raw is not None
     assert b"access-1" not in raw and b"refresh-1" not in raw
     assert await store.load(KEY) == PAIR
-    with pytest.raises(InvalidToken):  # another key cannot read (or silently misread) the pair
-        await RedisTokenStore(redis, cipher=Fernet(Fernet.generate_key())).load(KEY)
+    with pytest.raises(TokenStoreError, match="user:client-1:user-42") as caught:
+        await RedisTokenStore(redis, cipher=Fernet(Fernet.generate_key())).load(KEY)  # another key
+    assert isinstance(caught.value.__context__, InvalidToken)
+    assert "access-1" not in str(caught.value)
     assert "access-1" not in repr(store) and "access-1" not in repr(await store.load(KEY))
+
+
+async def test_unreachable_redis_is_a_typed_error_for_the_call() -> None:
+    fake, _ = fake_with_user()
+    down = Redis(host="127.0.0.1", port=free_port(), retry=Retry(NoBackoff(), 0))  # nothing listens
+    async with client(fake, RedisTokenStore(down), user_key="user-42") as wise:
+        with pytest.raises(TokenStoreError, match="read failed for user:client-1:user-42"):
+            await wise.profiles.list()
+    await down.aclose()
 
 
 async def test_dead_lease_holder_blocks_others_for_at_most_the_lease(redis: Redis) -> None:
