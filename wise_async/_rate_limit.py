@@ -2,14 +2,15 @@
 
 Both limiters (this one and ``wise_async.redis.RedisRateLimiter``) are the same token bucket written as
 GCRA ("virtual scheduling"): the bucket keeps one number, the theoretical arrival time ``tat`` of the
-next request. A request arriving at ``now`` is given the slot ``max(now, tat - (burst - 1) / rate)``
-and moves ``tat`` on by ``1 / rate``. Slots are handed out in arrival order, so waiters queue fairly
-(first come, first served) and each request costs one atomic step, however many are waiting. In any
-window of ``w`` seconds at most ``rate * w + burst`` requests are let through.
+next request. A request arriving at ``now`` is given the slot ``max(now, tat - tolerance)`` and moves
+``tat`` on by ``1 / rate``. Slots are handed out in arrival order, so waiters queue fairly (first come,
+first served) and each request costs one atomic step, however many are waiting.
 
-A waiter that wakes up more than half an interval after its slot (its process was busy or descheduled)
-does not send late, which would bunch requests; it takes a new slot instead. Requests therefore leave
-within half an interval of their slot, and any 1 s window sees at most ``rate + burst`` of them.
+The guarantee is about when requests *leave*: in any window of ``w`` seconds at most
+``rate * w + burst`` are sent. A task rarely wakes up exactly at its slot (a busy event loop, a
+descheduled process, a GC pause), and late senders bunch up. So half of the burst's headroom is kept
+as slack: a waiter may send up to ``slack`` after its slot (at least half an interval); one that wakes
+up later takes a new slot instead of sending late. The other half is the burst available at once.
 
 A 429 from Wise calls :meth:`RateLimiter.penalize`: no slot is handed out before ``Retry-After`` has
 passed, then requests resume at the configured rate (the burst refills as usual).
@@ -52,7 +53,7 @@ class RateLimiter(Protocol):
 async def wait_for_slot(
     reserve: Callable[[], Awaitable[float]],
     *,
-    interval: float,
+    lateness: float,
     clock: Callable[[], float],
     sleep: Callable[[float], Awaitable[None]],
 ) -> None:
@@ -62,20 +63,26 @@ async def wait_for_slot(
         slot = asked + await reserve()
         while (now := clock()) < slot:
             await sleep(slot - now)
-        if now - slot <= interval / 2:
+        if now - slot <= lateness:
             return
         logger.debug("woke %.3fs after its slot; taking a new one", now - slot)
 
 
-def _check(rate: float, burst: int) -> None:
+def bucket_timing(rate: float, burst: int) -> tuple[float, float, float]:
+    """(interval, tolerance, lateness) in seconds for ``rate`` requests/s and ``burst``: slots are
+    ``interval`` apart, up to ``tolerance`` early, and may be used up to ``lateness`` late."""
     if not rate > 0:
         raise ValueError("rate must be a positive number of requests per second")
     if burst < 1:
         raise ValueError("burst must be at least 1")
+    interval = 1.0 / rate
+    slack = (burst - 1) * interval / 2
+    return interval, (burst - 1) * interval - slack, max(slack, interval / 2)
 
 
 class InProcessRateLimiter:
-    """Token bucket in this process: ``rate`` requests per second, ``burst`` at once at most.
+    """Token bucket in this process: at most ``rate * w + burst`` requests in any ``w`` seconds; about
+    half the burst goes at once, the other half absorbs late wake-ups (see the module docstring).
 
     Share one instance between the clients of one process; use ``RedisRateLimiter`` for a fleet.
     """
@@ -88,11 +95,9 @@ class InProcessRateLimiter:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     ) -> None:
-        _check(rate, burst)
+        self._interval, self._tolerance, self._lateness = bucket_timing(rate, burst)
         self.rate = rate
         self.burst = burst
-        self._interval = 1.0 / rate
-        self._tolerance = (burst - 1) * self._interval
         self._clock = clock
         self._sleep = sleep
         self._tat: dict[str, float] = {}
@@ -115,7 +120,7 @@ class InProcessRateLimiter:
         async def reserve() -> float:
             return self.reserve(bucket)
 
-        await wait_for_slot(reserve, interval=self._interval, clock=self._clock, sleep=self._sleep)
+        await wait_for_slot(reserve, lateness=self._lateness, clock=self._clock, sleep=self._sleep)
 
     async def penalize(self, bucket: str, seconds: float) -> None:
         with self._lock:

@@ -3,7 +3,9 @@
 Refresh is single-flight: concurrent tasks that find the token expired (or rejected) wait on one
 ``anyio.Lock`` and one request to ``/oauth/token``. ``invalidate(used)`` refreshes only if the rejected
 token is still the current one, so fifty 401s in flight cause one refresh, not fifty — which matters
-because Wise invalidates the previous access token on every refresh.
+because Wise invalidates the previous access token on every refresh. With a shared ``TokenStore``
+(``_token_store``; Redis in ``wise_async.redis``) the same holds across processes: the store's refresh
+lease makes the refresh single-flight for the fleet, and the others adopt the stored pair.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ import anyio
 import attrs
 
 from ._exceptions import APIStatusError, MissingCredentialsError
-from ._token_store import MemoryTokenStore, TokenKey, TokenStore
+from ._redaction import get_logger
+from ._token_store import MemoryTokenStore, TokenKey, TokenStore, TokenStoreError
 
+logger = get_logger("tokens")
 DEFAULT_REFRESH_SKEW = 60.0  # seconds before expiry at which a token is refreshed proactively
 FAILURE_REUSE_SECONDS = 30.0  # a refused refresh is not retried by concurrent waiters within this window
 LEASE_POLL_INITIAL = 0.005  # seconds between store re-reads while another process refreshes, doubling
@@ -145,10 +149,6 @@ class _RefreshingProvider:
         """The pair this process last read from (or wrote to) the store."""
         return self._tokens
 
-    @property
-    def store_key(self) -> TokenKey:
-        return self._key
-
     def _is_stale(self, tokens: OAuthTokens | None) -> bool:
         if tokens is None:
             return True
@@ -217,7 +217,12 @@ class _RefreshingProvider:
                         return
                     raise
                 self._tokens = new
-                await self._store.save(self._key, new)
+                try:
+                    await self._store.save(self._key, new)
+                except TokenStoreError as exc:
+                    # This process holds a working pair, so its call goes on; the hook below still
+                    # hands the pair to the app. Others read the old pair until the next save.
+                    logger.error("refreshed tokens for %s could not be stored: %s", self._key, exc)
             await self._refreshed(new)
 
     async def _refreshed(self, tokens: OAuthTokens) -> None:

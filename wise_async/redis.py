@@ -30,7 +30,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("wise_async.redis needs redis-py: pip install 'wise-async[redis]'") from exc
 
-from ._rate_limit import _check, wait_for_slot
+from ._rate_limit import bucket_timing, wait_for_slot
 from ._redaction import get_logger
 from ._token_store import (
     TokenCipher,
@@ -206,18 +206,19 @@ return tat - now
 
 
 class RedisRateLimiter:
-    """A fleet-wide token bucket per client: ``rate`` requests per second, ``burst`` at once at most.
+    """A fleet-wide token bucket per client id: at most ``rate * w + burst`` requests leave the fleet in
+    any ``w`` seconds (see ``wise_async.InProcessRateLimiter`` for how the burst is spent).
 
     Each request is one ``EVALSHA`` that reserves the next slot on Redis's clock; the caller then sleeps
     until its slot. Slots go out in arrival order, so no process or task starves.
     """
 
     def __init__(self, redis: Redis, *, rate: float, burst: int = 1, prefix: str = "wise:rate:") -> None:
-        _check(rate, burst)
+        interval, tolerance, self._lateness = bucket_timing(rate, burst)
         self.rate = rate
         self.burst = burst
-        self._interval_us = 1_000_000 / rate
-        self._tolerance_us = (burst - 1) * self._interval_us
+        self._interval_us = interval * 1_000_000
+        self._tolerance_us = tolerance * 1_000_000
         self._prefix = prefix
         self._reserve = redis.register_script(_RESERVE)
         self._penalize = redis.register_script(_PENALIZE)
@@ -237,7 +238,7 @@ class RedisRateLimiter:
         advisory, and a 429 from Wise is still retried after its ``Retry-After``."""
         try:
             await wait_for_slot(
-                lambda: self.reserve(bucket), interval=1 / self.rate, clock=time.monotonic, sleep=anyio.sleep
+                lambda: self.reserve(bucket), lateness=self._lateness, clock=time.monotonic, sleep=anyio.sleep
             )
         except RedisError as exc:
             logger.warning("rate limiter unavailable (%s); sending without a slot", type(exc).__name__)

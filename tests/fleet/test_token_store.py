@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
+import attrs
 import httpx
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
@@ -92,7 +93,7 @@ async def test_memory_store_forgets_pairs_past_their_refresh_expiry() -> None:
 
 async def test_redis_store_expires_keys_with_the_refresh_token(redis: Redis) -> None:
     store = RedisTokenStore(redis)
-    await store.save(KEY, PAIR)
+    await store.save(KEY, attrs.evolve(PAIR, refresh_token_expires_at=time.time() + 86400))
     ttl = await redis.pttl(store.name(KEY))
     assert 86_000_000 < ttl <= 86_400_000
     client_key = TokenKey("client-1")
@@ -345,3 +346,24 @@ async def test_revoked_refresh_token_raises_invalid_grant_once_for_concurrent_ca
                 tasks.start_soon(call)
     assert len(errors) == 10
     assert fake.counters["grant:refresh_token"] == 1  # the refused refresh was shared, not repeated
+
+
+async def test_a_failed_store_write_after_a_refresh_keeps_the_call_and_the_hook(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Wise already rotated the pair: the call goes on with it and the app's hook still receives it."""
+    fake, tokens = fake_with_user()
+
+    class WriteFails(MemoryTokenStore):
+        async def save(self, key: TokenKey, tokens: OAuthTokens) -> None:
+            raise TokenStoreError("token store write failed (test)")
+
+    store = WriteFails()
+    await MemoryTokenStore.save(store, KEY, tokens)
+    hooks: list[OAuthTokens] = []
+    async with client(fake, store, user_key="user-42", on_token_refresh=hooks.append) as wise:
+        fake.clock.advance(fake.access_token_ttl + 1)
+        await wise.profiles.list()
+        assert len(hooks) == 1 and wise.user_tokens == hooks[0]
+    assert "could not be stored" in caplog.text
+    assert hooks[0].access_token not in caplog.text
