@@ -16,6 +16,7 @@ from typing import Any
 from openapi_python_client import Project
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.openapi import Endpoint
+from openapi_python_client.parser.properties import ListProperty
 from openapi_python_client.strings import PythonIdentifier, snake_case
 
 from codegen import wire_types
@@ -185,11 +186,12 @@ def _check_unique_names(operations: list[Operation]) -> None:
         seen[key] = op.operation_id
 
 
-def _or_mapping(argument: str) -> str:
+def _or_mapping(argument: str, *, many: bool) -> str:
     """``body: Foo,`` → ``body: Foo | Mapping[str, Any],`` (defaults such as ``= UNSET`` kept)."""
     name, rest = argument.split(":", 1)
     annotation, sep, default = rest.rstrip(",").partition("=")
-    return f"{name}: {annotation.strip()} | Mapping[str, Any]{' = ' + default.strip() if sep else ''},"
+    mapping = "Sequence[Mapping[str, Any]]" if many else "Mapping[str, Any]"
+    return f"{name}: {annotation.strip()} | {mapping}{' = ' + default.strip() if sep else ''},"
 
 
 def _class_name(namespace: str) -> str:
@@ -242,10 +244,12 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation]) ->
                 continue
             else:
                 runtime_imports.add(imp)
-        if wire_types.mapping_body(op.endpoint) is not None:
-            # the facade also takes the body as a mapping (camelCase keys); Namespace checks it first
-            args = [_or_mapping(a) if a.startswith("body:") else a for a in args]
-            runtime_imports.add("from collections.abc import Mapping")
+        mapping_body = wire_types.mapping_body(op.endpoint)
+        if mapping_body is not None:
+            # the facade also takes the body as mappings (camelCase keys); Namespace checks them first
+            many = isinstance(mapping_body.prop, ListProperty)
+            args = [_or_mapping(a, many=many) if a.startswith("body:") else a for a in args]
+            runtime_imports.add("from collections.abc import Mapping, Sequence")
             runtime_imports.add("from typing import Any")
         returns_file = op.success_types == ("File",)
         success = " | ".join(op.success_types) or "None"

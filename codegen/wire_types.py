@@ -419,9 +419,9 @@ def _is_none(prop: PropertyProtocol) -> bool:
 
 
 def mapping_body(endpoint: Any) -> Any:
-    """The body a facade call may also take as a mapping: a model, or a union with model branches."""
+    """The body a facade call may also take as mappings: a model, a union of models, or a list of them."""
     for body in endpoint.bodies:
-        prop = body.prop
+        prop = body.prop.inner_property if isinstance(body.prop, ListProperty) else body.prop
         if isinstance(prop, ModelProperty) or (
             isinstance(prop, UnionProperty)
             and any(isinstance(p, ModelProperty) for p in prop.inner_properties)

@@ -118,8 +118,8 @@ class Namespace:
         **kwargs: Any,
     ) -> WiseResponse[Any]:
         try:
-            if isinstance(kwargs.get("body"), Mapping) and hasattr(op, "_body"):
-                kwargs["body"] = op._body(kwargs["body"])  # a mapping body, checked against its model
+            if "body" in kwargs and hasattr(op, "_body"):
+                kwargs["body"] = op._body(kwargs["body"])  # mappings become models, checked first
             request_kwargs: dict[str, Any] = op._get_kwargs(**kwargs)
         except (ValueError, TypeError, AttributeError) as exc:
             raise InvalidRequestError(f"{operation_id}: {exc}") from exc
