@@ -38,9 +38,12 @@ __all__ = [
 JSONBody = dict[str, Any] | list[Any] | None
 
 
+_decode = json.JSONDecoder(parse_float=Decimal).decode
+
+
 def loads(content: bytes | str) -> Any:
     """JSON with every non-integer number as :class:`~decimal.Decimal` (never through ``float``)."""
-    return json.loads(content, parse_float=Decimal)
+    return _decode(content.decode("utf-8-sig") if isinstance(content, bytes) else content)
 
 
 _encode_string = json.encoder.encode_basestring_ascii  # type: ignore[attr-defined]
