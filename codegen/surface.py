@@ -44,6 +44,7 @@ def build(data: GeneratorData, operations: list[Operation]) -> dict[str, str]:
         fields = [
             # the type as code: the PythonCode object itself would print its id() and change every run
             f"{p.python_name}:{_compact(p.get_type_string().as_unembedded_code())}"
+            + ("=None" if getattr(p, "wire_absent_is_none", False) else "")  # optional, reads None
             for p in [*model.required_properties, *model.optional_properties]
         ]
         entries[f"model {model.class_info.name}"] = " ".join(fields) or "-"
@@ -121,12 +122,15 @@ def _union_parts(type_code: str) -> list[str]:
 
 
 def _field_types(value: str) -> dict[str, tuple[str, bool]]:
-    """Model line → ``{python_name: (type without Unset, required)}``."""
+    """Model line → ``{python_name: (type without Unset or =None, required)}``."""
     fields: dict[str, tuple[str, bool]] = {}
     if value == "-":
         return fields
     for token in value.split(" "):
         name, type_code = token.split(":", 1)
+        if type_code.endswith("=None"):  # a field of a model Wise sends: optional, reads None when absent
+            fields[name] = (type_code.removesuffix("=None"), False)
+            continue
         parts = _union_parts(type_code)
         kept = [p for p in parts if p != "Unset"]
         fields[name] = ("|".join(kept) or "Unset", len(kept) == len(parts))
