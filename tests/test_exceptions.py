@@ -547,7 +547,8 @@ def test_connection_and_timeout_errors() -> None:
     request = httpx.Request("GET", f"{API}/v1/me?access_token=zzz")
     timeout = APITimeoutError(request=request)
     assert isinstance(timeout, APIConnectionError) and isinstance(timeout, APIError)
-    assert timeout.request is request
+    assert timeout.sent_request is request  # kept for replays; what the error shows is a redacted copy
+    assert timeout.request is not None and "zzz" not in repr(timeout.request) + str(timeout.request.url)
     assert timeout.message == "Request timed out."
     assert str(timeout) == f"Request timed out. (GET {API}/v1/me?access_token=***)"
     assert str(APIConnectionError()) == "Connection error."

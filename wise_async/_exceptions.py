@@ -310,15 +310,24 @@ class WiseError(Exception):
 
 
 class APIError(WiseError):
-    """A call to Wise failed; ``request`` is what was sent, when known."""
+    """A call to Wise failed; ``request`` is a redacted copy of what was sent, when known."""
 
     message: str
     request: httpx.Request | None
+    _sent: _SentRequest | None = None
 
     def __init__(self, message: str, *, request: httpx.Request | None = None) -> None:
         super().__init__(message)
         self.message = message
+        if request is not None:
+            self._sent = _SentRequest(request)
+            request = _redacted_request(request)
         self.request = request
+
+    @property
+    def sent_request(self) -> httpx.Request | None:
+        """The request exactly as sent, credentials included (``request`` is its redacted copy)."""
+        return self._sent.request if self._sent is not None else None
 
     def __str__(self) -> str:
         if self.request is None:
@@ -480,11 +489,8 @@ class APIStatusError(APIError):
         )
         self._secrets = secrets
         self.errors = [_scrubbed_detail(d, secrets) for d in errors]
-        request = _redacted_request(sent) if sent is not None else None
-        super().__init__(
-            _truncate(_scrub(message or self._default_message(response), secrets)), request=request
-        )
-        self._sent = _SentRequest(sent) if sent is not None else None
+        super().__init__(_truncate(_scrub(message or self._default_message(response), secrets)), request=sent)
+        request = self.request
         self.response = _redacted_response(response, body, request)
         self.status_code = response.status_code
         self.headers = self.response.headers
@@ -526,11 +532,6 @@ class APIStatusError(APIError):
         if len(self.errors) > 1:
             text += f" (+{len(self.errors) - 1} more)"
         return text
-
-    @property
-    def sent_request(self) -> httpx.Request | None:
-        """The request exactly as sent, credentials included (``request`` is its redacted copy)."""
-        return self._sent.request if self._sent is not None else None
 
     def _secret_values(self) -> list[str]:
         """Credentials sent or received with this exchange, to scrub from any text we show."""
@@ -738,7 +739,7 @@ class APIResponseValidationError(APIError):
 
     def __init__(self, response: httpx.Response, message: str) -> None:
         super().__init__(redact_text(message), request=_request_of(response))
-        self.response = response
+        self.response = _redacted_response(response, _body_of(response), self.request)
         self.status_code = response.status_code
 
 
