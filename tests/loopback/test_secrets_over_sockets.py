@@ -116,6 +116,14 @@ async def test_no_secret_in_any_log_line_error_or_repr_over_a_real_socket(
             await app.exchange_authorization_code(AUTH_CODE, "https://app.example/cb")
         texts += [*_texts_of(exchange_refused.value), repr(app)]
 
+    # 7. a connection error to a URL with a password: the error shows a redacted request
+    async with WiseClient(
+        personal_token=secrets[-1], base_url=f"http://user:{URL_PASSWORD}@127.0.0.1:9", max_retries=0
+    ) as unreachable:
+        with pytest.raises(WiseError) as refused_connection:
+            await unreachable.profiles.list()
+        texts += _texts_of(refused_connection.value)
+
     assert any(r.name.startswith("httpcore") for r in caplog.records), "httpcore DEBUG lines were captured"
     assert any(r.name == "httpx" for r in caplog.records), "httpx request lines were captured"
     texts.append(caplog.text)
