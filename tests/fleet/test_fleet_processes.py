@@ -93,64 +93,100 @@ def served() -> Iterator[ServedFake]:
         server.stop()
 
 
-class Fleet:
-    """Worker processes started together; ``go()`` releases them, ``results()`` collects their JSON."""
+class Pool:
+    """Worker processes (``worker.py``) that take jobs from Redis; started once, reused by scenarios."""
 
-    def __init__(self, redis_url: str, count: int, options: dict[str, Any]) -> None:
+    def __init__(self, redis_url: str, count: int) -> None:
+        self.redis_url = redis_url
         self.redis = SyncRedis.from_url(redis_url)
-        nonce = os.urandom(4).hex()
-        self.ready_key, self.go_key = f"test:ready:{nonce}", f"test:go:{nonce}"
-        base = {**options, "redis_url": redis_url, "ready_key": self.ready_key, "go_key": self.go_key}
+        self.jobs_key = f"test:jobs:{os.urandom(4).hex()}"
         self.processes = [
             subprocess.Popen(
-                [sys.executable, str(WORKER), json.dumps(base)],
-                stdout=subprocess.PIPE,
+                [sys.executable, str(WORKER), redis_url, self.jobs_key],
+                stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 text=True,
             )
             for _ in range(count)
         ]
 
-    def wait_ready(self, timeout: float = 60) -> None:
-        count = len(self.processes)
-
-        def ready() -> bool:
-            for process in self.processes:
-                if process.poll() is not None:
-                    raise AssertionError(f"worker exited early: {process.communicate()[1][-2000:]}")
-            return int(self.redis.llen(self.ready_key)) >= count
-
-        wait_until(ready, timeout=timeout, what="workers to be ready")
-
-    def go(self) -> None:
-        self.redis.rpush(self.go_key, *["go"] * len(self.processes))
-
-    def results(self, timeout: float = 120, *, killed: int | None = None) -> list[dict[str, Any]]:
-        results = []
+    def check_alive(self, except_pid: int | None = None) -> None:
         for process in self.processes:
-            out, err = process.communicate(timeout=timeout)
-            if process.pid == killed:
-                assert process.returncode == -signal.SIGKILL
-                continue
-            assert process.returncode == 0, err[-3000:]
-            results.append(json.loads(out.strip().splitlines()[-1]))
-        return results
+            if process.pid != except_pid and process.poll() is not None:
+                raise AssertionError(f"worker {process.pid} exited: {process.communicate()[1][-3000:]}")
+
+    def run(self, options: dict[str, Any]) -> Job:
+        """One job per worker: each takes one, and holds it (waiting for go) until all are taken."""
+        return Job(self, options)
 
     def close(self) -> None:
+        self.redis.rpush(self.jobs_key, *[json.dumps({"stop": True})] * len(self.processes))
         for process in self.processes:
-            if process.poll() is None:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
         self.redis.close()
 
 
+class Job:
+    def __init__(self, pool: Pool, options: dict[str, Any]) -> None:
+        self.pool = pool
+        nonce = os.urandom(4).hex()
+        self.ready_key, self.go_key, self.result_key = (
+            f"test:{name}:{nonce}" for name in ("ready", "go", "done")
+        )
+        job = {
+            **options,
+            "redis_url": pool.redis_url,
+            "ready_key": self.ready_key,
+            "go_key": self.go_key,
+            "result_key": self.result_key,
+        }
+        self.count = len(pool.processes)
+        pool.redis.rpush(pool.jobs_key, *[json.dumps(job)] * self.count)
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        def ready() -> bool:
+            self.pool.check_alive()
+            return int(self.pool.redis.llen(self.ready_key)) >= self.count
+
+        wait_until(ready, timeout=timeout, what="workers to be ready")
+
+    def go(self) -> None:
+        self.pool.redis.rpush(self.go_key, *["go"] * self.count)
+
+    def results(self, timeout: float = 120, *, killed: int | None = None) -> list[dict[str, Any]]:
+        expected = self.count - (killed is not None)
+        deadline = time.monotonic() + timeout
+        results: list[dict[str, Any]] = []
+        while len(results) < expected:
+            assert time.monotonic() < deadline, "timed out waiting for the workers' results"
+            self.pool.check_alive(except_pid=killed)
+            taken = self.pool.redis.blpop([self.result_key], timeout=1)
+            if taken is not None:
+                result = json.loads(taken[1])
+                assert "crash" not in result, result.get("crash")
+                results.append(result)
+        return results
+
+
+@pytest.fixture(scope="module")
+def pool(redis_server: RedisServer) -> Iterator[Pool]:
+    """Eight worker processes for the whole module: the fleet of the figures."""
+    workers = Pool(redis_server.url, FLEET)
+    try:
+        yield workers
+    finally:
+        workers.close()
+
+
 @pytest.fixture
-def fleets(redis_server: RedisServer) -> Iterator[list[Fleet]]:
-    started: list[Fleet] = []
-    SyncRedis.from_url(redis_server.url).flushdb()
-    yield started
-    for fleet in started:
-        fleet.close()
+def fleet(pool: Pool) -> Pool:
+    pool.check_alive()
+    pool.redis.flushdb()  # idle workers wait in BLPOP on an empty list: nothing of theirs is lost
+    return pool
 
 
 def seed_user_tokens(redis_url: str, fake: FakeWise, user_key: str) -> OAuthTokens:
@@ -178,18 +214,15 @@ def user_options(served: ServedFake, **extra: Any) -> dict[str, Any]:
     }
 
 
-def test_eight_processes_share_one_user_token_and_refresh_it_once(
-    served: ServedFake, redis_server: RedisServer, fleets: list[Fleet]
-) -> None:
-    seed_user_tokens(redis_server.url, served.fake, "user-42")
-    fleet = Fleet(redis_server.url, FLEET, user_options(served, calls=50, warmup=1))
-    fleets.append(fleet)
-    fleet.wait_ready()
+def test_eight_processes_share_one_user_token_and_refresh_it_once(served: ServedFake, fleet: Pool) -> None:
+    seed_user_tokens(fleet.redis_url, served.fake, "user-42")
+    job = fleet.run(user_options(served, calls=50, warmup=1))
+    job.wait_ready()
     assert served.fake.counters["grant:refresh_token"] == 0  # every warm-up call used the stored token
 
     served.fake.clock.advance(served.fake.access_token_ttl + 1)  # the server expires the access token
-    fleet.go()
-    results = fleet.results()
+    job.go()
+    results = job.results()
 
     refresh_grants = served.fake.counters["grant:refresh_token"]
     failed = sum(r["failed"] for r in results)
@@ -207,29 +240,32 @@ def test_eight_processes_share_one_user_token_and_refresh_it_once(
 
 
 def test_killed_lease_holder_delays_the_fleet_by_at_most_the_lease(
-    served: ServedFake, redis_server: RedisServer, fleets: list[Fleet]
+    served: ServedFake, redis_server: RedisServer
 ) -> None:
     lease = 2.0
-    seed_user_tokens(redis_server.url, served.fake, "user-42")
-    fleet = Fleet(redis_server.url, 4, user_options(served, calls=20, lease=lease))
-    fleets.append(fleet)
-    fleet.wait_ready()
-    served.fake.clock.advance(served.fake.access_token_ttl + 1)
-    served.stall_token_requests.set()
-    fleet.go()
+    doomed = Pool(redis_server.url, 4)  # its own workers: one of them is killed
+    try:
+        doomed.redis.flushdb()
+        seed_user_tokens(redis_server.url, served.fake, "user-42")
+        job = doomed.run(user_options(served, calls=20, lease=lease))
+        job.wait_ready()
+        served.fake.clock.advance(served.fake.access_token_ttl + 1)
+        served.stall_token_requests.set()
+        job.go()
 
-    wait_until(served.stalled.is_set, timeout=30, what="a refresh to reach the server")
-    lease_key = RedisTokenStore(AsyncRedis.from_url(redis_server.url)).lease_name(
-        TokenKey(CLIENT_ID, "user-42")
-    )
-    holder = fleet.redis.get(lease_key)
-    assert holder is not None, "the process whose refresh is in flight must hold the lease"
-    holder_pid = int(holder.decode().split(":")[1])
-    assert holder_pid in {p.pid for p in fleet.processes}
-    os.kill(holder_pid, signal.SIGKILL)
-    killed_at = time.monotonic()
-
-    results = fleet.results(killed=holder_pid)
+        wait_until(served.stalled.is_set, timeout=30, what="a refresh to reach the server")
+        lease_key = RedisTokenStore(AsyncRedis.from_url(redis_server.url)).lease_name(
+            TokenKey(CLIENT_ID, "user-42")
+        )
+        holder = doomed.redis.get(lease_key)
+        assert holder is not None, "the process whose refresh is in flight must hold the lease"
+        holder_pid = int(holder.decode().split(":")[1])
+        assert holder_pid in {p.pid for p in doomed.processes}
+        os.kill(holder_pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        results = job.results(killed=holder_pid)
+    finally:
+        doomed.close()
     grants = served.token_grants()
     assert len(grants) == 1, "exactly one refresh succeeded after the holder died"
     delay = grants[0].at - killed_at
@@ -243,9 +279,7 @@ def test_killed_lease_holder_delays_the_fleet_by_at_most_the_lease(
     assert failed == 0 and sum(r["refreshes"] for r in results) == 1
 
 
-def test_client_credentials_token_is_fetched_once_for_the_fleet(
-    served: ServedFake, redis_server: RedisServer, fleets: list[Fleet]
-) -> None:
+def test_client_credentials_token_is_fetched_once_for_the_fleet(served: ServedFake, fleet: Pool) -> None:
     options = {
         "mode": "client",
         "base_url": served.url,
@@ -253,11 +287,10 @@ def test_client_credentials_token_is_fetched_once_for_the_fleet(
         "client_secret": CLIENT_SECRET,
         "calls": 10,
     }
-    fleet = Fleet(redis_server.url, FLEET, options)
-    fleets.append(fleet)
-    fleet.wait_ready()
-    fleet.go()
-    results = fleet.results()
+    job = fleet.run(options)
+    job.wait_ready()
+    job.go()
+    results = job.results()
     grants = served.fake.counters["grant:client_credentials"]
     failed = sum(r["failed"] for r in results)
     report_figure(
@@ -268,9 +301,7 @@ def test_client_credentials_token_is_fetched_once_for_the_fleet(
     assert grants == 1 and failed == 0
 
 
-def test_fleet_wide_rate_limit_holds_in_every_one_second_window(
-    served: ServedFake, redis_server: RedisServer, fleets: list[Fleet]
-) -> None:
+def test_fleet_wide_rate_limit_holds_in_every_one_second_window(served: ServedFake, fleet: Pool) -> None:
     rate, burst, calls = 100, 10, 500
     options = {
         "mode": "rate",
@@ -283,13 +314,12 @@ def test_fleet_wide_rate_limit_holds_in_every_one_second_window(
         "calls": calls,
         "concurrency": 50,
     }
-    fleet = Fleet(redis_server.url, FLEET, options)
-    fleets.append(fleet)
-    fleet.wait_ready()
+    job = fleet.run(options)
+    job.wait_ready()
     served.arrivals.clear()
     started = time.monotonic()
-    fleet.go()
-    results = fleet.results(timeout=300)
+    job.go()
+    results = job.results(timeout=300)
     elapsed = time.monotonic() - started
     times = [a.at for a in served.arrivals if a.path == "/v2/profiles"]
     busiest = sliding_window_max(times, 1.0)

@@ -1,9 +1,11 @@
-"""One worker process of a fleet test: a WiseClient sharing Redis with its siblings.
+"""A worker process of the fleet tests: runs jobs, each a WiseClient sharing Redis with its siblings.
 
-Run as ``python worker.py '<json options>'``. It builds its client, makes ``warmup`` calls, reports
-ready (``RPUSH <ready> <pid>``), waits for the test's go (``BLPOP <go>``), makes ``calls`` calls with
-``concurrency`` in flight, and prints one JSON line: its pid, ok/failed counts, error names and how
-often ``on_token_refresh`` ran here.
+Run as ``python worker.py <redis url> <jobs key>``; started once per test module, so each scenario
+pays for calls, not for interpreter start-up. Per job (JSON, taken with ``BLPOP <jobs key>``) it builds
+its client, makes ``warmup`` calls, reports ready (``RPUSH <ready> <pid>``), waits for the test's go
+(``BLPOP <go>``), makes ``calls`` calls with ``concurrency`` in flight, and pushes one JSON result to
+``<result key>``: its pid, ok/failed counts, error names, how often ``on_token_refresh`` ran here, and
+(rate jobs) when each call got its slot. A job ``{"stop": true}`` ends the process.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import json
 import os
 import sys
 import time
+import traceback
 from typing import Any
 
 from redis.asyncio import Redis
@@ -21,8 +24,7 @@ from wise_async import WiseClient, WiseError
 from wise_async.redis import RedisRateLimiter, RedisTokenStore
 
 
-async def main(options: dict[str, Any]) -> dict[str, Any]:
-    redis = Redis.from_url(options["redis_url"], socket_timeout=120)  # BLPOP waits for the whole fleet
+async def job(redis: Redis, options: dict[str, Any]) -> dict[str, Any]:
     refreshes: list[str] = []
 
     def on_token_refresh(tokens: Any) -> None:
@@ -88,7 +90,6 @@ async def main(options: dict[str, Any]) -> dict[str, Any]:
                 await call()
 
         await asyncio.gather(*(limited() for _ in range(options["calls"])))
-    await redis.aclose()
     return {
         "pid": os.getpid(),
         "ok": ok,
@@ -99,5 +100,21 @@ async def main(options: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def main(redis_url: str, jobs_key: str) -> None:
+    redis = Redis.from_url(redis_url, socket_timeout=None)  # BLPOP waits as long as the tests need
+    while True:
+        taken = await redis.blpop([jobs_key])
+        assert taken is not None
+        options = json.loads(taken[1])
+        if options.get("stop"):
+            break
+        try:
+            result = await job(redis, options)
+        except Exception:
+            result = {"pid": os.getpid(), "crash": traceback.format_exc()}
+        await redis.rpush(options["result_key"], json.dumps(result))
+    await redis.aclose()
+
+
 if __name__ == "__main__":
-    print(json.dumps(asyncio.run(main(json.loads(sys.argv[1])))), flush=True)
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
