@@ -490,6 +490,19 @@ async def fake_webhooks(world: World, namespace: dict[str, Any], printed: str) -
     assert namespace["response"].json() == {"ok": True}
 
 
+async def fastapi_lifespan(world: World, namespace: dict[str, Any], printed: str) -> None:
+    app = namespace["app"]
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as client,
+    ):
+        answer = await client.get("/profiles")
+    assert [profile["id"] for profile in answer.json()] == [
+        world.fake.personal_profile_id,
+        world.fake.business_profile_id,
+    ]
+
+
 async def pays_once(world: World, namespace: dict[str, Any], printed: str) -> None:
     assert "test_pays_once" in namespace  # it ran (run_block calls test_* functions)
 
@@ -508,6 +521,7 @@ CHECKS: dict[str, Check] = {
     'webhook_dependency(environment="production")': webhook_receiver,
     "fake.webhooks.deliver(app_client": fake_webhooks,
     "async def test_pays_once": pays_once,
+    "app.state.wise = wise": fastapi_lifespan,
 }
 
 
