@@ -10,10 +10,15 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 # Prism's dependency tree includes a usage-analytics package; keep it quiet and offline.
 export SCARF_ANALYTICS := false
 
-# The oldest supported Python: the generated client and wise_async are tested on it too (the code
-# generator itself needs 3.11+). Found on PATH, else in pyenv's versions.
-PYTHON310 ?= $(firstword $(shell python3.10 -c 'import sys; print(sys.executable)' 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/3.10.*/bin/python3.10))
-VENV310 := .venv310
+# Every supported Python runs the suite: 3.11 in .venv (which also runs the code generator, 3.11+), the
+# others in .venv310, .venv312, .venv313 with the test extras. Each is found on PATH, else in pyenv's
+# versions (override with PYTHON3_10=/path/to/python3.10 and so on).
+OTHER_PYTHONS := 3.10 3.12 3.13
+find_python = $(or $(PYTHON$(subst .,_,$(1))),$(firstword $(shell python$(1) -c 'import sys; print(sys.executable)' 2>/dev/null) $(wildcard $(HOME)/.pyenv/versions/$(1).*/bin/python$(1))))
+venv_of = .venv$(subst .,,$(1))
+RESULTS := .test-results
+# "N passed, M skipped" from a pytest log's closing line
+passed_in = sed -nE 's/^=* *([0-9]+ passed.*) in [0-9.]+s.*$$/\1/p' $(1) | tail -1
 
 SPEC := openapi/index.yaml
 GENERATED := generated/wise_api/__init__.py
@@ -21,10 +26,11 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 CODEGEN := $(wildcard codegen/*.py codegen/runtime/*.py codegen/templates/*.jinja codegen/templates/*/*.jinja) generator-config.yml
 
-.PHONY: help demo install install-redis spec generate regenerate dist test test-py310 lint format bench clean
+.PHONY: help demo install install-redis spec generate regenerate dist test test-3.11 $(addprefix test-,$(OTHER_PYTHONS)) test-wheel lint format bench clean
 
 help: ## Show this help
-	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+	@echo "  make $(addprefix test-,$(OTHER_PYTHONS)): the suite (less the generator's tests) on that Python"
 	@echo "  Variables: WISE_SPEC=<path or URL> (default ../shared/wise-openapi/index.yaml, else Wise's bundle)"
 
 demo: $(INSTALLED) $(GENERATED) ## The main job: a narrated payout through the SDK against FakeWise on a loopback port
@@ -70,17 +76,34 @@ dist: $(INSTALLED) $(GENERATED) ## Build the wheel and sdist into dist/ (both ca
 	rm -rf dist
 	$(PY) -m build --outdir dist .
 
-test: install $(GENERATED) ## Install, fetch the spec, generate, and run every test (unit, trio, contract through Prism), then again on Python 3.10
+test: install $(GENERATED) ## Everything: surface lock, the suite on Python 3.11, 3.10, 3.12, 3.13, then the built wheel from outside
 	$(PY) -m codegen.surface openapi/surface.lock generated/wise_api/surface.lock
 	$(PY) -m wise_async.testing answered
-	$(PY) -m pytest
-	$(MAKE) --no-print-directory test-py310
+	@rm -rf $(RESULTS)
+	$(MAKE) --no-print-directory test-3.11 $(addprefix test-,$(OTHER_PYTHONS)) test-wheel
+	@echo "── summary"; cat $(RESULTS)/*.summary
+	@awk '{ total += $$3 } END { print "all Pythons: " total " passed, 0 failed" }' $(RESULTS)/python*.summary
 
-test-py310: $(GENERATED) ## The suite (less the generator's own tests) on Python 3.10, the oldest supported
-	@test -n "$(PYTHON310)" || { echo "test-py310: no Python 3.10 found (set PYTHON310=/path/to/python3.10)"; exit 1; }
-	test -x $(VENV310)/bin/python || $(PYTHON310) -m venv $(VENV310)
-	$(VENV310)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	$(VENV310)/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/codegen
+test-3.11: install $(GENERATED) ## The whole suite (unit, trio, real sockets, FastAPI example, contract through Prism, codegen) on Python 3.11
+	@mkdir -p $(RESULTS)
+	set -o pipefail; $(PY) -m pytest -p no:cacheprovider 2>&1 | tee $(RESULTS)/python3.11.log
+	@echo "python 3.11: $$($(call passed_in,$(RESULTS)/python3.11.log))" | tee $(RESULTS)/python3.11.summary
+
+define test_other_python
+test-$(1): $(NODE_INSTALLED) $(GENERATED) ## The suite (less the generator's own tests, which need 3.11+) on Python $(1)
+	@test -n "$$(call find_python,$(1))" || { echo "test-$(1): no Python $(1) found (set PYTHON$(subst .,_,$(1))=/path/to/python$(1))"; exit 1; }
+	test -x $(call venv_of,$(1))/bin/python || $$(call find_python,$(1)) -m venv $(call venv_of,$(1))
+	test $(call venv_of,$(1))/.installed -nt pyproject.toml || { $(call venv_of,$(1))/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]' && touch $(call venv_of,$(1))/.installed; }
+	@mkdir -p $(RESULTS)
+	set -o pipefail; $(call venv_of,$(1))/bin/python -m pytest -q -p no:cacheprovider --ignore=tests/codegen 2>&1 | tee $(RESULTS)/python$(1).log
+	@echo "python $(1): $$$$($(call passed_in,$(RESULTS)/python$(1).log))" | tee $(RESULTS)/python$(1).summary
+endef
+$(foreach version,$(OTHER_PYTHONS),$(eval $(call test_other_python,$(version))))
+
+test-wheel: dist ## Install the built wheel in a clean venv outside the tree: imports, py.typed, a FakeWise call, mypy --strict
+	@mkdir -p $(RESULTS)
+	set -o pipefail; $(PY) tests/packaging/check_wheel.py --python "$(call find_python,3.10)" dist 2>&1 | tee $(RESULTS)/wheel.log
+	@tail -1 $(RESULTS)/wheel.log > $(RESULTS)/wheel.summary
 
 lint: install $(GENERATED) ## ruff (format check + lint) and mypy --strict on wise_async
 	$(BIN)/ruff format --check .
@@ -95,4 +118,4 @@ bench: install $(GENERATED) ## Import-time and memory benchmarks → bench/resul
 	$(PY) -m bench.run
 
 clean: ## Remove build outputs (spec copy, generated code); keeps .venv and node_modules
-	rm -rf generated dist openapi/index.yaml openapi/index.normalized.json
+	rm -rf generated dist $(RESULTS) openapi/index.yaml openapi/index.normalized.json
