@@ -25,7 +25,7 @@ import datetime
 import io
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -354,13 +354,13 @@ def test_readme_has_examples() -> None:
 
 
 @pytest.mark.parametrize("block", BLOCKS, ids=[block.id for block in BLOCKS])
-async def test_readme_example_runs(block: Block, world: World) -> None:
-    missing = free_names(block.source) - set(world.placeholders) - {"wise_async", "__name__"}
-    assert not missing, f"README block {block.id} uses {sorted(missing)}: give them values in test_readme"
+async def test_readme_example_runs(block: Block, world: World, redis_url: str) -> None:
     namespace: dict[str, Any] = {"__name__": f"readme_block_{block.index}", **world.placeholders}
     for phrase, prepare in PREPARE.items():
         if phrase in block.source:
             await prepare(world, namespace)
+    missing = free_names(block.source) - set(namespace)
+    assert not missing, f"README block {block.id} uses {sorted(missing)}: give them values in test_readme"
     printed = await run_block(block, namespace)
     checked = [check for phrase, check in CHECKS.items() if phrase in block.source]
     for check in checked:
@@ -411,7 +411,45 @@ async def webhook_keys_of_fake(world: World, namespace: dict[str, Any]) -> None:
     world.monkeypatch.setattr(wise_async.webhooks, "WISE_WEBHOOK_PUBLIC_KEYS", keys)
 
 
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    """A real redis-server (installed by make install), started only if a README block needs it."""
+    from fleet.servers import RedisServer
+
+    server: RedisServer | None = None
+
+    def start() -> str:
+        nonlocal server
+        server = server or RedisServer()
+        return server.url
+
+    REDIS_URL.append(start)
+    yield "started on demand"
+    REDIS_URL.clear()
+    if server is not None:
+        server.stop()
+
+
+REDIS_URL: list[Callable[[], str]] = []
+
+
+async def fleet_environment(world: World, namespace: dict[str, Any]) -> None:
+    """The Redis example reads its settings from the environment; a real redis-server backs it."""
+    from cryptography.fernet import Fernet
+
+    for name, value in {
+        "REDIS_URL": REDIS_URL[0](),
+        "TOKEN_KEY": Fernet.generate_key().decode(),
+        "WISE_CLIENT_ID": CLIENT_ID,
+        "WISE_CLIENT_SECRET": CLIENT_SECRET,
+        "WISE_REDIRECT_URI": world.placeholders["redirect_uri"],
+    }.items():
+        world.monkeypatch.setenv(name, value)
+    namespace["audit_refresh"] = AsyncRecorder()
+
+
 PREPARE: dict[str, Prepare] = {
+    "RedisTokenStore(redis": fleet_environment,
     "wise.files.noc(transfer_id)": inr_transfer,
     "except ScaRequiredError as err": default_sca_client,
     'sca_pins.create(pid, body=json.dumps({"pin"': sca_factors_unset,
@@ -503,6 +541,24 @@ async def fastapi_lifespan(world: World, namespace: dict[str, Any], printed: str
     ]
 
 
+async def fleet(world: World, namespace: dict[str, Any], printed: str) -> None:
+    app, redis = namespace["app"], namespace["redis"]
+    delivery = world.fake.webhooks.transfer_state_change(world.placeholders["transfer_id"])
+    try:
+        await redis.flushdb()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app") as client:
+            stored = await client.get(
+                "/oauth/callback", params={"code": world.placeholders["code"], "user_key": "user-7"}
+            )
+            first = await world.fake.webhooks.deliver(client, "/wise/webhooks", delivery)
+            again = await world.fake.webhooks.deliver(client, "/wise/webhooks", delivery)
+        assert stored.json() == {"ok": True}
+        assert any(b"user-7" in key for key in await redis.keys("*"))  # the pair lives in Redis
+        assert first.json() is None and again.json() == {"duplicate": True}
+    finally:
+        await redis.aclose()
+
+
 async def pays_once(world: World, namespace: dict[str, Any], printed: str) -> None:
     assert "test_pays_once" in namespace  # it ran (run_block calls test_* functions)
 
@@ -518,10 +574,11 @@ CHECKS: dict[str, Check] = {
     "card_secrets.relay(": relayed,
     'sca_pins.create(pid, body=json.dumps({"pin"': factors,
     '"X-TW-JOSE-Method": "jws+jwe"': playground,
-    'webhook_dependency(environment="production")': webhook_receiver,
+    "@app.exception_handler(WebhookVerificationError)": webhook_receiver,
     "fake.webhooks.deliver(app_client": fake_webhooks,
     "async def test_pays_once": pays_once,
     "app.state.wise = wise": fastapi_lifespan,
+    "RedisTokenStore(redis": fleet,
 }
 
 
