@@ -2,9 +2,11 @@
 
 * One ``WiseClient`` for the whole app, opened and closed by the lifespan: its connection pool, token
   refresh and SCA state are shared by every request (never make a client per request).
-* Routes await SDK calls and return SDK models as ``model.to_dict()``: the generated models are attrs
-  classes, not pydantic, and ``to_dict()`` gives Wise's own JSON (camelCase keys, ISO dates, enum values),
-  which FastAPI serializes as it would any dict; ``Model.from_dict(data)`` reads it back.
+* Routes await SDK calls and return SDK models as ``WiseJSONResponse(model.to_dict())``: the generated
+  models are attrs classes, not pydantic, and ``to_dict()`` gives Wise's own JSON shape (camelCase keys,
+  ISO dates, enum values, money as ``Decimal``); ``WiseJSONResponse`` writes it with the SDK's encoder,
+  so money keeps its exact digits (FastAPI's default encoder would turn ``Decimal`` into ``float``).
+  ``Model.from_dict(data)`` reads the answer back.
 * SDK errors become JSON answers with Wise's status and trace id (``wise_error`` below).
 * ``POST /wise/webhooks`` verifies Wise's signature over the raw body, drops redeliveries by
   ``X-Delivery-Id``, and records transfer state changes.
@@ -29,6 +31,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from wise_api import wire
 from wise_api.models import QuoteCreateBody
 
 from wise_async import APIStatusError, WiseClient, WiseError
@@ -51,6 +54,13 @@ def client_from_environment() -> WiseClient:
         environment="production" if environment == "production" else "sandbox",
         base_url=os.environ.get("WISE_BASE_URL"),
     )
+
+
+class WiseJSONResponse(JSONResponse):
+    """JSON written by the SDK's encoder: a ``Decimal`` goes out as its exact literal (``116.24``)."""
+
+    def render(self, content: Any) -> bytes:
+        return wire.dumps(content)
 
 
 class QuoteRequest(BaseModel):
@@ -99,25 +109,25 @@ def create_app(
         return JSONResponse({"error": type(exc).__name__}, status_code=400)
 
     @app.get("/profiles")
-    async def profiles(wise: Wise) -> list[dict[str, Any]]:
-        return [profile.to_dict() for profile in await wise.profiles.list()]
+    async def profiles(wise: Wise) -> WiseJSONResponse:
+        return WiseJSONResponse([profile.to_dict() for profile in await wise.profiles.list()])
 
     @app.post("/profiles/{profile_id}/quotes")
-    async def create_quote(profile_id: int, order: QuoteRequest, wise: Wise) -> dict[str, Any]:
+    async def create_quote(profile_id: int, order: QuoteRequest, wise: Wise) -> WiseJSONResponse:
         body = QuoteCreateBody(
             source_currency=order.source_currency,
             target_currency=order.target_currency,
-            source_amount=float(order.source_amount),
+            source_amount=order.source_amount,
         )
         quote = await wise.quotes.create(profile_id, body=body)
-        return quote.to_dict()
+        return WiseJSONResponse(quote.to_dict())
 
     @app.get("/transfers/{transfer_id}")
-    async def transfer(transfer_id: int, wise: Wise) -> dict[str, Any]:
+    async def transfer(transfer_id: int, wise: Wise) -> WiseJSONResponse:
         found = await wise.transfers.get(transfer_id)
         result = found.to_dict()
         result["lastWebhookState"] = app.state.transfer_states.get(transfer_id)
-        return result
+        return WiseJSONResponse(result)
 
     @app.post("/wise/webhooks")
     async def receive(event: VerifiedEvent) -> dict[str, Any]:

@@ -152,7 +152,9 @@ async def run() -> None:
             async with say.step("quote") as line:
                 quote = await wise.quotes.create(
                     profile_id,
-                    body=QuoteCreateBody(source_currency="GBP", target_currency="EUR", source_amount=100.0),
+                    body=QuoteCreateBody(
+                        source_currency="GBP", target_currency="EUR", source_amount=Decimal("100")
+                    ),
                 )
                 line(
                     f"{quote.id}: {money(quote.source_amount, quote.source_currency)} → "

@@ -27,6 +27,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -285,7 +286,8 @@ class ScaChallengeClearer(AsyncRecorder):
 async def unfunded_transfer(wise: WiseClient, fake: FakeWise) -> int:
     profile_id = fake.personal_profile_id
     quote = await wise.quotes.create(
-        profile_id, body=QuoteCreateBody(source_currency="GBP", target_currency="EUR", source_amount=100.0)
+        profile_id,
+        body=QuoteCreateBody(source_currency="GBP", target_currency="EUR", source_amount=Decimal("100")),
     )
     recipient = await wise.recipients.create(
         body=RecipientCreateRequest(

@@ -8,10 +8,12 @@ import random
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
+from wise_api import wire
 from wise_api.models import (
     BusinessProfile,
     PersonalProfile,
@@ -62,7 +64,7 @@ async def _a_transfer(fake: FakeWise, token: str, server: ServedApp) -> int:
     async with WiseClient(personal_token=token, base_url=server.base_url) as wise:
         quote = await wise.quotes.create(
             fake.personal_profile_id,
-            body=QuoteCreateBody(source_currency="GBP", target_currency="EUR", source_amount=100.0),
+            body=QuoteCreateBody(source_currency="GBP", target_currency="EUR", source_amount=Decimal("100")),
         )
         recipient = await wise.recipients.create(
             body=RecipientCreateRequest(
@@ -96,8 +98,9 @@ async def test_routes_return_sdk_models_as_wise_json(service: Service) -> None:
     assert [type(p) for p in (PersonalProfile.from_dict(profiles[0]), BusinessProfile.from_dict(profiles[1]))]
     assert [p["id"] for p in profiles] == [service.fake.personal_profile_id, service.fake.business_profile_id]
     assert quote.status_code == 200
-    parsed = Quote.from_dict(quote.json())
-    assert parsed.source_amount == 250.0
+    parsed = Quote.from_dict(wire.loads(quote.content))  # money read back exactly, as Decimal
+    assert parsed.source_amount == Decimal("250.00")
+    assert b'"sourceAmount":250' in quote.content
     assert service.fake.quotes.record(str(parsed.id)) is not None
     assert Quote.from_dict(parsed.to_dict()) == parsed
     assert StandardTransfer.from_dict(transfer.json()).id == service.transfer_id
@@ -151,7 +154,7 @@ async def test_under_200_concurrent_requests(service: Service) -> None:
             assert [p["id"] for p in response.json()] == [fake.personal_profile_id, fake.business_profile_id]
         elif kind == "quote":
             assert response.status_code == 200, response.text
-            assert Quote.from_dict(response.json()).source_amount == float(f"{10 + index}.50")
+            assert Quote.from_dict(wire.loads(response.content)).source_amount == Decimal(f"{10 + index}.50")
         elif kind == "transfer":
             assert response.status_code == 200, response.text
             assert response.json()["id"] == service.transfer_id

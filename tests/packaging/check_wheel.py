@@ -27,13 +27,14 @@ ROOT = Path(__file__).resolve().parents[2]
 USER_APP = Path(__file__).with_name("user_app.py")
 REVEALS = 6  # reveal_type calls in user_app.py
 
-# What `mypy --strict` says about the README quickstart today: response fields are typed `X | Unset`,
-# so passing `profiles[0].id` where an `int` is expected is an error. Empty once response models expose
-# absent fields in a way strict code can use as written (then any error fails this check).
+# What `mypy --strict` says about the README quickstart today: response fields are typed `X | None`
+# (absent or null), so passing `profiles[0].id` where an `int` is expected is an error. Empty once the
+# quickstart passes strict mode as written (then any error fails this check).
 QUICKSTART_ERRORS = [
-    'Argument 1 to "create" of "Quotes" has incompatible type "int | Unset"',
-    'Argument "target_account" to "TransferCreateBody" has incompatible type "int | Unset"',
-    'Argument "quote_uuid" to "TransferCreateBody" has incompatible type "UUID | Unset"',
+    'Argument 1 to "create" of "Quotes" has incompatible type "int | None"',
+    'Argument "profile" to "RecipientCreateRequest" has incompatible type "int | None"',
+    'Argument "target_account" to "TransferCreateBody" has incompatible type "int | None"',
+    'Argument "quote_uuid" to "TransferCreateBody" has incompatible type "UUID | str | None"',
 ]
 
 
@@ -148,7 +149,7 @@ def check_quickstart(bin_dir: Path, work: Path) -> None:
             f"mypy --strict on the README quickstart:\n{result.stdout}\nexpected: {QUICKSTART_ERRORS}"
         )
     if errors:
-        say(f"mypy --strict on the README quickstart: {len(errors)} known errors, all `| Unset` fields")
+        say(f"mypy --strict on the README quickstart: {len(errors)} known errors, all `| None` response fields")
     else:
         say("mypy --strict on the README quickstart: clean")
 

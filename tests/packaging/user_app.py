@@ -8,6 +8,7 @@ reveal the SDK's real types (each ``reveal_type`` below is read by ``check_wheel
 from __future__ import annotations
 
 import asyncio
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from wise_api.models import QuoteCreateBody
@@ -25,7 +26,7 @@ async def main() -> None:
         profiles = await wise.profiles.list()
         quote = await wise.quotes.create(
             fake.personal_profile_id,
-            body=QuoteCreateBody(source_currency="GBP", target_currency="EUR", source_amount=100.0),
+            body=QuoteCreateBody(source_currency="GBP", target_currency="EUR", source_amount=Decimal("100")),
         )
         try:
             await wise.transfers.get(1)
