@@ -149,7 +149,7 @@ def check_quickstart(bin_dir: Path, work: Path) -> None:
             f"mypy --strict on the README quickstart:\n{result.stdout}\nexpected: {QUICKSTART_ERRORS}"
         )
     if errors:
-        say(f"mypy --strict on the README quickstart: {len(errors)} known errors, all `| None` response fields")
+        say(f"mypy --strict on the README quickstart: {len(errors)} known errors, all `| None` fields")
     else:
         say("mypy --strict on the README quickstart: clean")
 
