@@ -230,6 +230,9 @@ async def placeholders(world: World, tmp_path: Path) -> dict[str, Any]:
     )
     fake.add_authorization_code(code, redirect_uri=redirect_uri, client_id=CLIENT_ID)
     fake.add_registration_code(email, registration_code, client_id=CLIENT_ID)
+    connect_uri, session_state = "https://app.example/wise/callback", "state-5f1c"
+    fake.add_authorization_code("connect-code", redirect_uri=connect_uri, client_id=CLIENT_ID)
+    quote_id, recipient_id = await quote_and_recipient(wise, fake)
     return {
         **pair,
         "wise": wise,
@@ -255,6 +258,14 @@ async def placeholders(world: World, tmp_path: Path) -> dict[str, Any]:
         "checkpoint": Recorder(),
         "a": start,
         "b": end,
+        "start": start,
+        "end": end,
+        "quote_id": str(quote_id),
+        "recipient_id": recipient_id,
+        "stored_key": str(uuid.uuid4()),
+        "session_state": session_state,
+        "callback_url": f"{connect_uri}?code=connect-code&state={session_state}"
+        f"&profileId={fake.personal_profile_id}",
         "ten_years_later": start + datetime.timedelta(days=3653),
         "balance_id": fake.seed_statement_transactions(60, start=start, end=end, currency="EUR"),
         "card_token": card.token,
@@ -283,7 +294,7 @@ class ScaChallengeClearer(AsyncRecorder):
         self.fake.approve_ott(error.one_time_token)
 
 
-async def unfunded_transfer(wise: WiseClient, fake: FakeWise) -> int:
+async def quote_and_recipient(wise: WiseClient, fake: FakeWise) -> tuple[uuid.UUID, int]:
     profile_id = fake.personal_profile_id
     quote = await wise.quotes.create(
         profile_id,
@@ -301,9 +312,14 @@ async def unfunded_transfer(wise: WiseClient, fake: FakeWise) -> int:
         )
     )
     assert isinstance(quote.id, uuid.UUID) and isinstance(recipient.id, int)
+    return quote.id, recipient.id
+
+
+async def unfunded_transfer(wise: WiseClient, fake: FakeWise) -> int:
+    quote_id, recipient_id = await quote_and_recipient(wise, fake)
     transfer = await wise.transfers.create(
         body=TransferCreateBody(
-            target_account=recipient.id, quote_uuid=quote.id, customer_transaction_id=uuid.uuid4()
+            target_account=recipient_id, quote_uuid=quote_id, customer_transaction_id=uuid.uuid4()
         )
     )
     assert isinstance(transfer.id, int)
