@@ -86,7 +86,7 @@ async def download_to(
 async def _copy(response: httpx.Response, partial: Path, max_bytes: int, request: httpx.Request) -> int:
     written = 0
     async with await anyio.open_file(partial, "wb") as file:
-        async for chunk in response.aiter_raw():
+        async for chunk in response.aiter_bytes():  # decoded; also serves a body already read in memory
             written += len(chunk)
             if written > max_bytes:
                 raise ResponseTooLargeError(max_bytes, request=request)
