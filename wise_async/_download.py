@@ -3,8 +3,8 @@
 The request goes through the same stack as any call — auth, refresh, SCA, the retrying transport for
 connection failures and 429/5xx — but its body is left unread there and copied to ``<to>.part`` chunk
 by chunk, then renamed to ``to``. A connection lost mid-body restarts the file under the retry rules
-(downloads are GETs); the size cap applies as for any answer. Nothing is decompressed: downloads ask
-for ``identity`` encoding, so a file's bytes are the bytes on the wire.
+(downloads are GETs); the size cap applies to the bytes written. Downloads ask for ``identity``
+encoding; a server that compresses anyway is decoded chunk by chunk.
 """
 
 from __future__ import annotations
