@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Literal
+from typing import Final, Literal
 
 import attrs
 
-from ._api_version import QUARTER, path_quarter
+from ._api_version import path_quarter
 
 TokenKind = Literal["UserToken", "PersonalToken", "ClientCredentialsToken", "BasicAuth"]
 TWCARD_HOST_WORD = "twcard"
@@ -67,13 +67,17 @@ class OperationSpec:
         return any(TWCARD_HOST_WORD in server for server in self.servers)
 
 
+_ANY_VERSION: Final = r"(?:\d{4}Q[1-4]|v\d+)"
+
+
 def _path_pattern(path: str) -> re.Pattern[str]:
-    """A path template as a regex; a leading quarter (``/2026Q4/``) matches any quarter (pinned versions)."""
+    """A path template as a regex. A leading quarter (``/2026Q4/``) matches any quarter (a pinned
+    version) and any ``/vN`` (the path the operation had before Wise moved it); see ``match``."""
     version = path_quarter(path)
     rest = path[len(version) + 1 :] if version else path
     parts = re.split(r"(\{[^}]+\})", rest)
     regex = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
-    return re.compile(f"^{'/' + QUARTER.pattern if version else ''}{regex}$")
+    return re.compile(f"^{'/' + _ANY_VERSION if version else ''}{regex}$")
 
 
 class OperationTable:
@@ -99,10 +103,15 @@ class OperationTable:
         return self._by_id[operation_id]
 
     def match(self, method: str, path: str) -> OperationSpec | None:
+        """The operation at ``path``. A calendar-versioned operation also answers at any quarter, and at
+        a ``/vN`` path when no operation of the bundle is there (code written before Wise moved it)."""
+        moved: OperationSpec | None = None
         for _, pattern, op in self._by_method.get(method.upper(), ()):
             if pattern.match(path):
-                return op
-        return None
+                if op.api_version is None or path_quarter(path) is not None:
+                    return op
+                moved = moved or op
+        return moved
 
 
 @lru_cache(maxsize=1)
@@ -111,3 +120,16 @@ def default_table() -> OperationTable:
     from wise_api.operations import OPERATIONS
 
     return OperationTable(OPERATIONS)
+
+
+def operation_path(operation_id: str, fallback: str, **params: object) -> str:
+    """An operation's path as the bundle gives it (``/v1/...`` or ``/2026Q4/...``), parameters filled.
+
+    Hand-written helpers call operations through this, so an operation Wise moves to a new version
+    moves for them too; ``fallback`` (the documented path) serves if the bundle has no such operation.
+    """
+    try:
+        template = default_table().by_id(operation_id).path
+    except KeyError:
+        template = fallback
+    return re.sub(r"\{([^}]+)\}", lambda found: str(params[found.group(1)]), template)

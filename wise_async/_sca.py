@@ -28,7 +28,7 @@ from ._exceptions import (
     WiseError,
     make_status_error,
 )
-from ._operations import OperationSpec
+from ._operations import OperationSpec, operation_path
 
 if TYPE_CHECKING:  # cryptography loads only when a signer is made (~30 ms of import time otherwise)
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -53,7 +53,8 @@ class ScaContext:
 
     async def status(self) -> tuple[list[ScaChallenge], str | None]:
         """The OTT's challenges and actionType (``GET /v1/one-time-token/status``)."""
-        response = await self.send("GET", OTT_STATUS_PATH, headers={OTT_HEADER: self.one_time_token})
+        path = operation_path("ottStatusGet", OTT_STATUS_PATH)
+        response = await self.send("GET", path, headers={OTT_HEADER: self.one_time_token})
         if not response.is_success:
             raise make_status_error(response)
         try:
@@ -211,27 +212,34 @@ class PartnerScaSolver:
         provider = self._providers[kind]
         assert provider is not None
         headers = {OTT_HEADER: context.one_time_token}
-        base = f"/v2/profiles/{self._profile_id}"
+        base = f"/v2/profiles/{self._profile_id}"  # documented paths; the bundle's win (operation_path)
+        profile = {"profileId": self._profile_id}
         if kind in self.OTP_TYPES:
             channel = self.OTP_TYPES[kind]
-            trigger = await context.send("POST", f"/v1/one-time-token/{channel}/trigger", headers=headers)
+            name = f"ott{channel.capitalize()}"
+            trigger_path = operation_path(f"{name}Trigger", f"/v1/one-time-token/{channel}/trigger")
+            trigger = await context.send("POST", trigger_path, headers=headers)
             _raise_for(trigger, kind)
             code = await provider(challenge)
-            response = await context.send(
-                "POST", f"/v1/one-time-token/{channel}/verify", headers=headers, json={"otpCode": code}
-            )
+            verify_path = operation_path(f"{name}Verify", f"/v1/one-time-token/{channel}/verify")
+            response = await context.send("POST", verify_path, headers=headers, json={"otpCode": code})
         elif kind == "FACE_MAP":
             response = await context.send(
                 "POST",
-                f"{base}/facemaps/verify",
+                operation_path("scaFacemapVerify", f"{base}/facemaps/verify", **profile),
                 headers=headers,
                 json={"faceMap": await provider(challenge)},
             )
         else:
             field, path = (
-                ("pin", f"{base}/pin/verify")
+                ("pin", operation_path("scaPinVerify", f"{base}/pin/verify", **profile))
                 if kind == "PIN"
-                else ("deviceFingerprint", f"{base}/device-fingerprints/verify")
+                else (
+                    "deviceFingerprint",
+                    operation_path(
+                        "scaDeviceFingerprintVerify", f"{base}/device-fingerprints/verify", **profile
+                    ),
+                )
             )
             encode = self._jose_body or _plain_json
             content, content_headers = await encode({field: await provider(challenge)})

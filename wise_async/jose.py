@@ -52,6 +52,7 @@ from ._jose import (
     KeyKind,
     load_public_key,
 )
+from ._operations import operation_path
 from ._redaction import get_logger
 from .cards import CardPin, SensitiveCardDetails  # re-exported: card data lives in wise_async.cards
 
@@ -81,6 +82,7 @@ logger = get_logger("jose.keys")
 
 KeyScope = Literal["PAYLOAD_ENCRYPTION", "PAYLOAD_SIGNING"]
 
+# Where the spec documents them; calls go wherever the bundle puts the operations (``operation_path``).
 WISE_KEYS_PATH: Final = "/v1/auth/jose/response/public-keys"
 CLIENT_KEYS_PATH: Final = "/v1/auth/jose/request/public-keys"
 #: Wise's request encryption algorithm (the only one it supports).
@@ -340,7 +342,7 @@ class JoseKeyring:
         http = self._require_http()
         algorithm = REQUEST_ENCRYPTION_ALG if scope == "PAYLOAD_ENCRYPTION" else self._wise_signing_algorithm
         response = await http.get(
-            WISE_KEYS_PATH,
+            operation_path("joseResponsePublicKeysGet", WISE_KEYS_PATH),
             params={"algorithm": _wire_algorithm(algorithm), "scope": scope},
             extensions=_JOSE_OFF,
         )
@@ -422,7 +424,8 @@ class JoseKeyring:
                 utc = value.astimezone(datetime.timezone.utc) if value.tzinfo else value
                 body[name] = utc.strftime(_VALIDITY_FORMAT)
         http = self._require_http()
-        response = await http.post(CLIENT_KEYS_PATH, json=body, extensions=_JOSE_OFF)
+        path = operation_path("joseRequestPublicKeysCreate", CLIENT_KEYS_PATH)
+        response = await http.post(path, json=body, extensions=_JOSE_OFF)
         if not response.is_success:
             raise make_status_error(response, message=f"could not upload the {scope} key")
         from wise_api.models.jose_request_public_keys_create_response_201 import (

@@ -73,6 +73,8 @@ def test_the_operation_table_matches_any_quarter() -> None:
     assert TABLE.by_id("widgetGet").api_version == "2026Q4"
     assert TABLE.by_id("gadgetGet").api_version is None
     assert TABLE.match("GET", "/v2/gadgets/7") is None
+    # code written before Wise moved the operation still reaches it (no bundle operation is at /v1/widgets)
+    assert TABLE.match("GET", "/v1/widgets/7") is TABLE.by_id("widgetGet")
 
 
 @pytest.mark.parametrize("bad", ["2026", "Q4", "2026Q5", "v1", "latest", ""])

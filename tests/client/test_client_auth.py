@@ -8,6 +8,7 @@ from typing import Literal
 
 import anyio
 import pytest
+from bundle_paths import path_of
 from wise_api.models import QuoteCreateUnauthenticatedBody
 
 from wise_async import (
@@ -337,7 +338,7 @@ async def test_operations_without_security_get_no_token(fake: FakeWise) -> None:
             wise.comparisons.get(source_currency="GBP", target_currency="EUR", send_amount=100.0)
         )
     (record,) = fake.requests
-    assert record.path == "/v4/comparisons"
+    assert record.path == path_of("comparisonGet")
     assert "authorization" not in record.headers
     assert fake.counters["oauth_token"] == 0
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from bundle_paths import path_of
 from wise_api.models import (
     CardOrderPresetPinBody,
     CardPinGetBody,
@@ -104,7 +105,7 @@ async def test_custom_base_url(fake: FakeWise) -> None:
         profiles = await wise.profiles.list()
     assert len(profiles) == 2
     (record,) = fake.requests
-    assert (record.host, record.path) == ("localhost", "/v2/profiles")
+    assert (record.host, record.path) == ("localhost", path_of("profileList"))
 
 
 class PrefixStrippingTransport(httpx.AsyncBaseTransport):
@@ -138,9 +139,9 @@ async def test_base_url_with_path_prefix_still_identifies_operations(fake: FakeW
         # a client-credentials-only operation is recognised under the prefix: it gets the CC token
         await wise.user_security.pin_delete(fake.user_id)
     assert proxy.paths == [
-        "/wise/v2/profiles",
+        "/wise" + path_of("profileList"),
         "/wise/oauth/token",
-        f"/wise/v1/users/{fake.user_id}/pin",
+        "/wise" + path_of("userSecurityPinDelete", userId=fake.user_id),
     ]
     profiles, token, pin = fake.requests
     assert bearer_of(profiles) == user["access_token"]
@@ -269,7 +270,7 @@ async def test_timeout_on_get_is_retried_then_raised_as_api_timeout_error() -> N
             await wise.profiles.list()
     assert isinstance(caught.value, APIConnectionError)
     assert isinstance(caught.value.__cause__, httpx.ReadTimeout)
-    assert caught.value.request is not None and caught.value.request.url.path == "/v2/profiles"
+    assert caught.value.request is not None and caught.value.request.url.path == path_of("profileList")
     assert len(stub.requests) == 3  # max_retries=2
 
 

@@ -9,6 +9,7 @@ import json
 import uuid
 
 import pytest
+from bundle_paths import path_of
 from cryptography.hazmat.primitives.asymmetric import rsa
 from wise_api.models import (
     BusinessProfile,
@@ -81,7 +82,11 @@ async def test_non_2xx_raises_the_typed_error(fake: FakeWise) -> None:
     assert [(e.code, e.message) for e in err.errors] == [("NOT_FOUND", "Transfer 99 not found.")]
     assert err.trace_id == record.response_headers["x-trace-id"]
     assert err.correlation_id == str(correlation)
-    assert err.method == "GET" and err.url is not None and err.url.endswith("/v1/transfers/99")
+    assert (
+        err.method == "GET"
+        and err.url is not None
+        and err.url.endswith(path_of("transferGet", transferId=99))
+    )
 
 
 async def test_with_raw_response(fake: FakeWise) -> None:
@@ -105,7 +110,7 @@ async def test_with_raw_response(fake: FakeWise) -> None:
     assert raw.correlation_id == record.headers["x-external-correlation-id"]
     assert raw.headers["x-external-correlation-id"] == raw.correlation_id  # echoed by Wise
     assert raw.trace_id == record.response_headers["x-trace-id"] == raw.headers["x-trace-id"]
-    assert raw.http_response.request.url.path == "/v1/transfers"
+    assert raw.http_response.request.url.path == path_of("transferCreate")
 
 
 async def test_with_raw_response_on_a_get_has_no_idempotency_key(fake: FakeWise) -> None:

@@ -6,6 +6,7 @@ import json
 import uuid
 
 import pytest
+from bundle_paths import path_of
 from wise_api.models import BalanceCreateBody, BalanceType, TransferCreateBody
 
 from wise_async import WiseClient
@@ -19,7 +20,7 @@ from .helpers import (
     send_ignoring_answer,
 )
 
-BALANCES = "/v4/profiles/{profileId}/balances"
+BALANCES = path_of("balanceCreate")
 
 
 @pytest.fixture
@@ -60,7 +61,8 @@ async def test_callers_own_header_key_is_kept(fake: FakeWise) -> None:
 async def test_required_header_is_added_to_raw_requests_too(fake: FakeWise) -> None:
     async with personal_client(fake) as wise:
         await wise.http_client.post(
-            f"/v4/profiles/{fake.personal_profile_id}/balances", json={"currency": "EUR", "type": "STANDARD"}
+            path_of("balanceCreate", profileId=fake.personal_profile_id),
+            json={"currency": "EUR", "type": "STANDARD"},
         )
     assert uuid.UUID(only(fake, "/balances").headers["x-idempotence-uuid"])
 
@@ -81,7 +83,7 @@ async def test_optional_header_on_by_default_off_on_request(fake: FakeWise, enab
         personal_token=token, transport=fake.transport(), optional_idempotency_headers=enabled
     ) as wise:
         await send_ignoring_answer(wise.profiles.personal_create())
-    record = only(fake, "/v2/profiles/personal-profile")
+    record = only(fake, path_of("profilePersonalCreate"))
     assert record.method == "POST"
     if enabled:
         assert uuid.UUID(record.headers["x-idempotence-uuid"])
@@ -93,7 +95,7 @@ async def test_optional_header_given_by_the_caller_is_sent_even_when_off(fake: F
     mine = uuid.uuid4()
     async with personal_client(fake, optional_idempotency_headers=False) as wise:
         await send_ignoring_answer(wise.profiles.personal_create(x_idempotence_uuid=mine))
-    assert only(fake, "/v2/profiles/personal-profile").headers["x-idempotence-uuid"] == str(mine)
+    assert only(fake, path_of("profilePersonalCreate")).headers["x-idempotence-uuid"] == str(mine)
 
 
 # --------------------------------------------------------------------------- body keys
@@ -102,9 +104,9 @@ async def test_optional_header_given_by_the_caller_is_sent_even_when_off(fake: F
 async def test_customer_transaction_id_is_added_when_absent(fake: FakeWise) -> None:
     async with personal_client(fake) as wise:
         body = await raw_transfer_body(wise, fake)
-        response = await wise.http_client.post("/v1/transfers", json=body)
+        response = await wise.http_client.post(path_of("transferCreate"), json=body)
     assert response.status_code == 200
-    sent = json.loads(only(fake, "/v1/transfers").body)
+    sent = json.loads(only(fake, path_of("transferCreate")).body)
     key = sent.pop("customerTransactionId")
     assert uuid.UUID(key)
     assert sent == body  # nothing else changed
@@ -120,13 +122,13 @@ async def test_callers_customer_transaction_id_is_kept(fake: FakeWise) -> None:
                 target_account=recipient_id, quote_uuid=quote_id, customer_transaction_id=key
             )
         )
-    assert json.loads(only(fake, "/v1/transfers").body)["customerTransactionId"] == str(key)
+    assert json.loads(only(fake, path_of("transferCreate")).body)["customerTransactionId"] == str(key)
     assert raw.idempotency_key == str(key)
     assert raw.parsed.customer_transaction_id == key
 
 
 async def test_original_transfer_id_is_added_when_absent_and_kept_when_given(fake: FakeWise) -> None:
-    path = f"/v2/profiles/{fake.business_profile_id}/third-party-transfers"
+    path = path_of("transferThirdPartyCreate", profileId=fake.business_profile_id)
     body = {"targetAccount": 1, "quote": "q", "originator": {"legalEntityType": "PRIVATE"}}
     async with personal_client(fake) as wise:
         await wise.http_client.post(path, json=body)

@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 import pytest
+from bundle_paths import path_of
 from wise_api.models import (
     Balance,
     BalanceCreateBody,
@@ -214,10 +215,8 @@ async def test_gateway_error_on_keyed_post_is_retried(fake: FakeWise) -> None:
 
 async def test_header_keyed_post_is_retried_with_the_same_key(fake: FakeWise) -> None:
     balance = {"id": 7, "currency": "EUR", "type": "STANDARD", "visible": True}
-    fake.faults.server_error(503, operation=None, path="/v4/profiles/{profileId}/balances")
-    fake.faults.add(
-        "status", status=201, path="/v4/profiles/{profileId}/balances", body=json.dumps(balance).encode()
-    )
+    fake.faults.server_error(503, operation=None, path=path_of("balanceCreate"))
+    fake.faults.add("status", status=201, path=path_of("balanceCreate"), body=json.dumps(balance).encode())
     async with personal_client(fake, retry_policy=NO_WAIT) as wise:
         created = await wise.balances.create(
             fake.personal_profile_id, body=BalanceCreateBody(currency="EUR", type_=BalanceType.STANDARD)
@@ -236,8 +235,8 @@ async def test_reset_after_commit_creates_exactly_one_transfer(fake: FakeWise) -
     async with personal_client(fake, retry_policy=NO_WAIT) as wise:
         body = await raw_transfer_body(wise, fake)
         assert "customerTransactionId" not in body
-        fake.faults.reset_after_commit(method="POST", path="/v1/transfers", times=2)
-        response = await wise.http_client.post("/v1/transfers", json=body)
+        fake.faults.reset_after_commit(method="POST", path=path_of("transferCreate"), times=2)
+        response = await wise.http_client.post(path_of("transferCreate"), json=body)
     assert response.status_code == 200
     attempts = fake.calls("transferCreate")
     assert len(attempts) == 3 and [r.fault for r in attempts] == ["reset_after_commit"] * 2 + [None]

@@ -6,6 +6,7 @@ import base64
 from decimal import Decimal
 
 import pytest
+from bundle_paths import path_of
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
@@ -145,7 +146,7 @@ async def test_partner_solver_with_pin(fake: FakeWise) -> None:
     ott = challenged.response_headers["x-2fa-approval"]
     assert approved.headers["x-2fa-approval"] == ott and "x-signature" not in approved.headers
     (verify,) = fake.calls("scaPinVerify")
-    assert verify.path == f"/v2/profiles/{fake.personal_profile_id}/pin/verify"
+    assert verify.path == path_of("scaPinVerify", profileId=fake.personal_profile_id)
     assert verify.headers["one-time-token"] == ott
     assert verify.json() == {"pin": "4321"}
     assert [r.operation_id for r in fake.requests[-5:]] == [
@@ -240,7 +241,7 @@ async def test_resume_after_clearing_the_pin_with_raw_calls(fake: FakeWise) -> N
         ott = caught.value.one_time_token
         headers = {"One-Time-Token": ott}
         verify = await wise.http_client.post(
-            f"/v2/profiles/{fake.personal_profile_id}/pin/verify", headers=headers, json={"pin": "1234"}
+            path_of("scaPinVerify", profileId=fake.personal_profile_id), headers=headers, json={"pin": "1234"}
         )
         assert verify.status_code == 200
         payment = await caught.value.resume()

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import anyio
 import sniffio
+from bundle_paths import path_of
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from wise_async import PrivateKeyScaSigner, RetryPolicy, ScaRequiredError
@@ -94,7 +95,7 @@ def test_retries_under_trio() -> None:
             await wise.profiles.list()
             body = await raw_transfer_body(wise, fake)
             fake.faults.reset_after_commit(operation="transferCreate")
-            response = await wise.http_client.post("/v1/transfers", json=body)
+            response = await wise.http_client.post(path_of("transferCreate"), json=body)
             assert response.status_code == 200
 
     anyio.run(main, backend="trio")

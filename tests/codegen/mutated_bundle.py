@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ WEBHOOK_FIELD = "fresh_field"
 
 
 def calendar_versions(spec: Spec, quarter: str = QUARTER) -> dict[str, str]:
-    """Move paths in place; returns old path → new path."""
+    """Move paths in place; returns old path → new path (never onto a path the bundle already has)."""
     newest: dict[str, tuple[int, str]] = {}
     for path in spec["paths"]:
         found = VERSIONED.match(path)
@@ -32,15 +33,50 @@ def calendar_versions(spec: Spec, quarter: str = QUARTER) -> dict[str, str]:
             version, rest = int(found.group(1)), found.group(2)
             if rest not in newest or version > newest[rest][0]:
                 newest[rest] = (version, path)
-    moved = {path: f"/{quarter}{rest}" for rest, (_, path) in newest.items()}
+    moved = {
+        path: f"/{quarter}{rest}"
+        for rest, (_, path) in newest.items()
+        if f"/{quarter}{rest}" not in spec["paths"]
+    }
     spec["paths"] = {moved.get(path, path): item for path, item in spec["paths"].items()}
     return moved
 
 
-def release_churn(spec: Spec) -> None:
-    spec["paths"][f"/{QUARTER}/profiles/{{profileId}}/widgets"] = {
+@dataclass
+class Churn:
+    """What ``release_churn`` changed, so tests know what the changelog must say."""
+
+    added: str = ""
+    added_path: str = ""
+    removed: str = ""
+    retyped: tuple[str, str] = ("", "")  # (old type, new type) of depositLimit.amount
+    webhook_field: str = ""
+
+
+def _operations(spec: Spec) -> dict[str, tuple[str, str]]:
+    return {
+        op["operationId"]: (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if isinstance(op, dict) and "operationId" in op
+    }
+
+
+def release_churn(spec: Spec) -> Churn:
+    """An operation added and one removed, a field retyped, a webhook payload field added. Applied to a
+    bundle that already had this churn, it churns again (removes the widget, adds another)."""
+    churn = Churn()
+    operations = _operations(spec)
+    churn.added = next(
+        n for n in (ADDED_OPERATION, *(f"{ADDED_OPERATION}{i}" for i in range(2, 99))) if n not in operations
+    )
+    removed = REMOVED_OPERATION if REMOVED_OPERATION in operations else ADDED_OPERATION
+    churn.removed = removed
+    suffix = churn.added.removeprefix(ADDED_OPERATION)
+    churn.added_path = f"/{QUARTER}/profiles/{{profileId}}/widgets{suffix}"
+    spec["paths"][churn.added_path] = {
         "get": {
-            "operationId": ADDED_OPERATION,
+            "operationId": churn.added,
             "tags": ["widget"],
             "parameters": [
                 {"name": "profileId", "in": "path", "required": True, "schema": {"type": "integer"}}
@@ -67,19 +103,27 @@ def release_churn(spec: Spec) -> None:
         for method, operation in list(item.items()):
             if not isinstance(operation, dict):
                 continue
-            if operation.get("operationId") == REMOVED_OPERATION:
+            if operation.get("operationId") == removed:
                 del item[method]
             if operation.get("operationId") == "balanceCapacity":
                 schema = operation["responses"]["200"]["content"]["application/json"]["schema"]
                 amount = schema["properties"]["depositLimit"]["properties"]["amount"]
-                amount["type"] = "string"
+                old = amount["type"]
+                amount["type"] = "string" if old == "number" else "number"
                 amount.pop("example", None)
+                python = {"number": "float", "string": "str"}
+                churn.retyped = (python[old], python[amount["type"]])
         if not any(isinstance(v, dict) and "responses" in v for v in item.values()):
             del spec["paths"][path]
     body = spec["webhooks"]["transfers#state-change"]["post"]["requestBody"]["content"]["application/json"]
     ref = body["schema"]["discriminator"]["mapping"]["4.0.0"]
     envelope = spec["components"]["schemas"][ref.rsplit("/", 1)[-1]]
-    envelope["properties"]["data"]["properties"][WEBHOOK_FIELD] = {"type": "string"}
+    fields = envelope["properties"]["data"]["properties"]
+    churn.webhook_field = next(
+        n for n in (WEBHOOK_FIELD, *(f"{WEBHOOK_FIELD}_{i}" for i in range(2, 99))) if n not in fields
+    )
+    fields[churn.webhook_field] = {"type": "string"}
+    return churn
 
 
 if __name__ == "__main__":

@@ -250,9 +250,8 @@ print(json.dumps({{"method": request.method, "url": str(request.url),
 """
     result = run_python(code, generated_package.parent)
     assert result["method"] == "PATCH"
-    assert (
-        result["url"] == "https://api.example.test/v3/profiles/7/quotes/11111111-2222-3333-4444-555555555555"
-    )
+    path = row["path"].format(profileId=7, quoteId="11111111-2222-3333-4444-555555555555")
+    assert result["url"] == f"https://api.example.test{path}"
     assert result["type"] == "application/merge-patch+json"
     assert result["body"] == {"targetAccount": 12345, "payOut": "BALANCE"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import anyio
 import pytest
+from bundle_paths import path_of
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from wise_api.models import QuoteCreateBody, TransferFundBody
@@ -92,7 +93,7 @@ async def test_an_unknown_personal_token_is_an_authentication_error_with_wises_m
     assert caught.value.errors and caught.value.errors[0].code == "invalid_token"
     assert "not-a-token-wise-knows" not in str(caught.value) + repr(caught.value)
     assert "not-a-token-wise-knows" not in repr(caught.value.request.headers)  # type: ignore[union-attr]
-    assert proxy.count("GET", "/v2/profiles") == 1  # a personal token cannot be refreshed: no replay
+    assert proxy.count("GET", path_of("profileList")) == 1  # a personal token cannot be refreshed: no replay
 
 
 async def test_sca_challenge_read_over_the_wire_and_cleared_by_signing(
@@ -131,7 +132,7 @@ async def test_an_sca_side_request_challenged_again_does_not_start_sca_again(
     """The OTT status call itself answered 403 + x-2fa-approval: surfaced, never recursed into."""
     proxy.add(
         answer(403, b"{}", [("x-2fa-approval", "another-ott"), ("content-type", "application/json")]),
-        path_prefix="/v1/one-time-token/status",
+        path_prefix=path_of("ottStatusGet"),
         times=None,
     )
     async with personal_client(fake, proxy) as wise:
@@ -139,7 +140,7 @@ async def test_an_sca_side_request_challenged_again_does_not_start_sca_again(
         with pytest.raises(ScaRequiredError) as caught:
             await wise.transfers.fund(fake.personal_profile_id, transfer_id, body=_fund())
     assert caught.value.challenges == []  # the status could not be read; the OTT still lets the app resume
-    assert proxy.count("GET", "/v1/one-time-token/status") == 1
+    assert proxy.count("GET", path_of("ottStatusGet")) == 1
 
 
 async def _new_transfer(wise: WiseClient, fake: FakeWise) -> int:
@@ -151,7 +152,7 @@ async def _new_transfer(wise: WiseClient, fake: FakeWise) -> int:
         ),
     )
     recipient = await wise.http_client.post(
-        "/v1/accounts",
+        path_of("recipientCreate"),
         json={
             "currency": "EUR",
             "type": "iban",
@@ -161,7 +162,7 @@ async def _new_transfer(wise: WiseClient, fake: FakeWise) -> int:
         },
     )
     response = await wise.http_client.post(
-        "/v1/transfers", json={"targetAccount": recipient.json()["id"], "quoteUuid": str(quote.id)}
+        path_of("transferCreate"), json={"targetAccount": recipient.json()["id"], "quoteUuid": str(quote.id)}
     )
     return int(response.json()["id"])
 

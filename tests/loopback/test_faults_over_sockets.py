@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from bundle_paths import path_of
 from wise_api.models import QuoteCreateBody, TransferCreateBody
 
 from wise_async import (
@@ -55,7 +56,7 @@ def _quote_body() -> QuoteCreateBody:
 async def _quote_and_recipient(wise: WiseClient, fake: FakeWise) -> tuple[str, int]:
     quote = await wise.quotes.create(fake.personal_profile_id, body=_quote_body())
     recipient = await wise.http_client.post(
-        "/v1/accounts",
+        path_of("recipientCreate"),
         json={
             "currency": "EUR",
             "type": "iban",
@@ -73,7 +74,7 @@ async def test_a_keyed_transfer_whose_answer_is_lost_is_retried_and_made_once(
 ) -> None:
     async with personal_client(fake, proxy, timeout=TIMEOUT) as wise:
         quote_id, recipient_id = await _quote_and_recipient(wise, fake)
-        proxy.add(FAULTS[fault](), method="POST", path_prefix="/v1/transfers")
+        proxy.add(FAULTS[fault](), method="POST", path_prefix=path_of("transferCreate"))
         key = str(uuid.uuid4())
         body = TransferCreateBody.from_dict(
             {"targetAccount": recipient_id, "quoteUuid": quote_id, "customerTransactionId": key}
@@ -81,18 +82,18 @@ async def test_a_keyed_transfer_whose_answer_is_lost_is_retried_and_made_once(
         transfer = await wise.transfers.create(body=body)
     assert transfer.id in fake.transfers
     assert len(fake.transfers) == 1  # one transfer, though the server was asked twice
-    sent = [e for e in proxy.exchanges if e.method == "POST" and e.path == "/v1/transfers"]
+    sent = [e for e in proxy.exchanges if e.method == "POST" and e.path == path_of("transferCreate")]
     assert len(sent) == 2
     assert {json.loads(e.body)["customerTransactionId"] for e in sent} == {key}
 
 
 @pytest.mark.parametrize("fault", FAULTS)
 async def test_a_get_whose_answer_is_lost_is_retried(fake: FakeWise, proxy: FaultProxy, fault: str) -> None:
-    proxy.add(FAULTS[fault](), method="GET", path_prefix="/v2/profiles")
+    proxy.add(FAULTS[fault](), method="GET", path_prefix=path_of("profileList"))
     async with personal_client(fake, proxy, timeout=TIMEOUT) as wise:
         profiles = await wise.profiles.list()
     assert profiles
-    assert proxy.count("GET", "/v2/profiles") == 2
+    assert proxy.count("GET", path_of("profileList")) == 2
 
 
 @pytest.mark.parametrize("fault", [*FAULTS, "close before headers (not processed)", "503"])
@@ -106,12 +107,12 @@ async def test_a_post_without_a_key_reaches_the_server_once_under_every_fault(
         if fault == "503"
         else FAULTS[fault]()
     )
-    proxy.add(armed, method="POST", path_prefix="/v3/profiles/", times=None)
+    proxy.add(armed, method="POST", path_prefix=path_of("quoteCreate").split("{")[0], times=None)
     async with personal_client(fake, proxy, timeout=TIMEOUT) as wise:
         expected: type[Exception] = InternalServerError if fault == "503" else APIConnectionError
         with pytest.raises(expected) as caught:
             await wise.quotes.create(fake.personal_profile_id, body=_quote_body())
-    assert proxy.count("POST", f"/v3/profiles/{fake.personal_profile_id}/quotes") == 1
+    assert proxy.count("POST", path_of("quoteCreate", profileId=fake.personal_profile_id)) == 1
     if fault == "stall past the timeout":
         assert isinstance(caught.value, APITimeoutError)
         assert "timed out waiting for the response" in str(caught.value)
@@ -131,11 +132,15 @@ async def test_a_numeric_timeout_is_the_whole_calls_budget_across_retries(
 async def test_a_rate_limited_post_is_retried_because_wise_did_not_process_it(
     fake: FakeWise, proxy: FaultProxy
 ) -> None:
-    proxy.add(answer(429, b"", [("retry-after", "0")]), method="POST", path_prefix="/v3/profiles/")
+    proxy.add(
+        answer(429, b"", [("retry-after", "0")]),
+        method="POST",
+        path_prefix=path_of("quoteCreate").split("{")[0],
+    )
     async with personal_client(fake, proxy) as wise:
         quote = await wise.quotes.create(fake.personal_profile_id, body=_quote_body())
     assert quote.id is not None
-    assert proxy.count("POST", f"/v3/profiles/{fake.personal_profile_id}/quotes") == 2
+    assert proxy.count("POST", path_of("quoteCreate", profileId=fake.personal_profile_id)) == 2
     assert len(fake.calls("quoteCreate")) == 1
 
 
@@ -143,7 +148,7 @@ async def test_a_gateway_error_on_a_get_is_retried(fake: FakeWise, proxy: FaultP
     proxy.add(answer(502, b"<html><title>502 Bad Gateway</title></html>", [("content-type", "text/html")]))
     async with personal_client(fake, proxy) as wise:
         assert await wise.profiles.list()
-    assert proxy.count("GET", "/v2/profiles") == 2
+    assert proxy.count("GET", path_of("profileList")) == 2
 
 
 async def test_a_gzip_bomb_stops_at_the_size_cap_without_inflating(fake: FakeWise, proxy: FaultProxy) -> None:
@@ -158,7 +163,7 @@ async def test_a_gzip_bomb_stops_at_the_size_cap_without_inflating(fake: FakeWis
             tracemalloc.stop()
     assert caught.value.limit == 1024 * 1024
     assert peak < 16 * 1024 * 1024, f"peak {peak} bytes while refusing a 64 MiB body"
-    assert proxy.count("GET", "/v2/profiles") == 1  # too large is not transient: not retried
+    assert proxy.count("GET", path_of("profileList")) == 1  # too large is not transient: not retried
 
 
 async def test_a_corrupt_gzip_body_is_a_connection_error_not_an_httpx_one(
@@ -169,7 +174,7 @@ async def test_a_corrupt_gzip_body_is_a_connection_error_not_an_httpx_one(
     async with personal_client(fake, proxy) as wise:
         with pytest.raises(APIConnectionError, match="could not be decoded"):
             await wise.profiles.list()
-    assert proxy.count("GET", "/v2/profiles") == 3  # a GET is retried (2 retries)
+    assert proxy.count("GET", path_of("profileList")) == 3  # a GET is retried (2 retries)
 
 
 @pytest.mark.parametrize(
@@ -186,7 +191,7 @@ async def test_a_corrupt_gzip_body_is_a_connection_error_not_an_httpx_one(
 async def test_an_answer_that_is_not_the_promised_result_is_a_typed_error(
     fake: FakeWise, proxy: FaultProxy, status: int, body: bytes, error: type[Exception]
 ) -> None:
-    proxy.add(answer(status, body), method="GET", path_prefix="/v2/profiles/")
+    proxy.add(answer(status, body), method="GET", path_prefix=path_of("profileList") + "/")
     async with personal_client(fake, proxy) as wise:
         with pytest.raises(error) as caught:
             await wise.profiles.get(fake.personal_profile_id)
@@ -221,7 +226,7 @@ async def test_a_closed_client_raises_a_typed_error(fake: FakeWise, proxy: Fault
     with pytest.raises(ClientClosedError):
         await wise.profiles.list()
     with pytest.raises(ClientClosedError):
-        await wise.http_client.get("/v2/profiles")
+        await wise.http_client.get(path_of("profileList"))
 
 
 def test_plain_http_to_a_remote_host_is_refused_unless_opted_in() -> None:

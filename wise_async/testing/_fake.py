@@ -319,11 +319,11 @@ class FakeWise(PagedResources):
             matched, params, path_exists = self.router.match(request.method, request.path)
             record.operation_id = matched.operation_id if matched else None
 
-            fault_path = request.path
+            fault = self.faults.take(request.method, request.path, record.operation_id, request.host)
             written = _VERSION_SEGMENT.match(matched.moved_from or "") if matched is not None else None
-            if written is not None:  # faults name the path a stateful route was written for (/v1/...)
+            if fault is None and written is not None:  # or the path the stateful route was written for
                 fault_path = _VERSION_SEGMENT.sub(written.group(0), request.path, count=1)
-            fault = self.faults.take(request.method, fault_path, record.operation_id, request.host)
+                fault = self.faults.take(request.method, fault_path, record.operation_id, request.host)
             if fault is not None:
                 record.fault = fault.kind
                 self.counters[f"fault:{fault.kind}"] += 1
@@ -605,7 +605,7 @@ class FakeWise(PagedResources):
     @property
     def operations(self) -> list[str]:
         """operationIds this fake answers: stateful routes first, then the spec-driven ones."""
-        return [r.operation_id for r in self.router.routes]
+        return list(dict.fromkeys(r.operation_id for r in self.router.routes))
 
     def answered(self) -> dict[str, bool]:
         """Every operation of the generated client → whether a request to it reaches its own route.

@@ -18,11 +18,6 @@ __all__ = ["Call", "Principal", "Route", "Router", "Security", "TokenKind", "rou
 _VERSION = re.compile(r"^/(v\d+|\d{4}Q[1-4])(?=/)")
 
 
-def _shape(template: str) -> str:
-    """A template with its parameter names dropped: ``/x/{id}`` and ``/x/{xId}`` have one shape."""
-    return re.sub(r"\{[^}]+\}", "{}", template)
-
-
 TokenKind = Literal["user", "personal", "client"]
 
 Security = Literal["user", "client", "anonymous", "basic"]
@@ -143,8 +138,12 @@ class Router:
             if target is None or target == existing.template:
                 continue
             old, new = _VERSION.match(existing.template), _VERSION.match(target)
-            if old and new and _shape(existing.template[old.end() :]) == _shape(target[new.end() :]):
-                template = new.group(0) + existing.template[old.end() :]
+            if old is None or new is None or old.group(0) == new.group(0):
+                continue
+            template = new.group(0) + existing.template[old.end() :]
+            # the route, at the bundle's version, must serve the bundle's path (``statement.{suffix}``
+            # serves ``statement.json``)
+            if _compile(template).fullmatch(re.sub(r"\{[^}]+\}", "1", target)):
                 moved.append(
                     Route(
                         existing.method,
