@@ -197,7 +197,7 @@ def _model_changes(model: str, old_value: str, new_value: str) -> list[Change]:
         if old_type != new_type:
             changes.append(Change("breaking", model, f"{model}.{name} retyped: {old_type} → {new_type}"))
         if old_required != new_required:
-            now = "required" if new_required else "optional (may be Unset)"
+            now = "required" if new_required else "optional"
             changes.append(Change("breaking", model, f"{model}.{name} now {now}"))
     return changes
 

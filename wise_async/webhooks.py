@@ -296,7 +296,7 @@ class WebhookEvent:
         """``data`` as the generated model of its event type and schema version, or :class:`UnknownEventData`.
 
         Every version's model is an instance of its event's class (``TransfersStateChangeData``). Fields
-        the delivery lacks are ``UNSET``; fields Wise adds beyond the spec are in ``additional_properties``.
+        the delivery lacks are ``None``; fields Wise adds beyond the spec are in ``additional_properties``.
         Amounts are re-read from ``raw`` as :class:`~decimal.Decimal` so no float rounding creeps in.
         Raises :class:`WebhookPayloadError` if ``data`` does not fit the model (a field of the wrong shape).
         """

@@ -49,7 +49,7 @@ class Churn:
     added: str = ""
     added_path: str = ""
     removed: str = ""
-    retyped: tuple[str, str] = ("", "")  # (old type, new type) of depositLimit.amount
+    retyped: tuple[str, str] = ("", "")  # (old, new) JSON type of balanceCapacity's depositLimit.amount
     webhook_field: str = ""
 
 
@@ -111,8 +111,7 @@ def release_churn(spec: Spec) -> Churn:
                 old = amount["type"]
                 amount["type"] = "string" if old == "number" else "number"
                 amount.pop("example", None)
-                python = {"number": "float", "string": "str"}
-                churn.retyped = (python[old], python[amount["type"]])
+                churn.retyped = (old, amount["type"])
         if not any(isinstance(v, dict) and "responses" in v for v in item.values()):
             del spec["paths"][path]
     body = spec["webhooks"]["transfers#state-change"]["post"]["requestBody"]["content"]["application/json"]

@@ -502,3 +502,13 @@ def test_regenerate_announces_the_new_spec_without_contradicting_itself(
     last = capsys.readouterr().out.splitlines()[-1]
     assert "a new spec" in last and "changelog below" in last
     assert "make regenerate" not in last
+
+
+def test_required_ness_is_read_from_the_marker_not_the_type() -> None:
+    old = {"model Quote": "id:int rate:Decimal|None=None user:int|None=None"}
+    new = {"model Quote": "id:int rate:str|None=None user:int|None extra:str|None=None"}
+    assert surface.changelog(old, new) == [
+        "breaking  Quote.rate retyped: Decimal|None → str|None",
+        "breaking  Quote.user now required",
+        "additive  Quote.extra added: str|None",
+    ]
