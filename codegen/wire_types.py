@@ -18,6 +18,10 @@ the shape of the spec and never on a particular operation or field:
   (a discriminating tag, else the branch declaring most of the keys present), so no branch is parsed
   on trial and enum leniency cannot pick the wrong one.
 
+Two rules live where they act: a 2xx the spec does not declare is parsed with the operation's declared
+success schema (``_parse_response`` in templates/endpoint_module.py.jinja), and body keys the SDK fills
+itself are optional in request models (``normalize.sdk_filled_body_keys_optional``).
+
 Variants are the parser's own property classes with a few methods overridden, so every consumer (model
 and endpoint templates, the facade, the surface lock) sees the same final types.
 """

@@ -24,7 +24,7 @@ import wise_api.models
 from wise_api import wire
 from wise_api.operations import OPERATIONS
 
-from wise_async import InvalidRequestError, WiseClient
+from wise_async import APIResponseValidationError, InvalidRequestError, WiseClient
 
 SURFACE = {
     line.split(": ", 1)[0]: line.split(": ", 1)[1]
@@ -416,3 +416,15 @@ async def test_a_mapping_body_that_does_not_fit_is_refused_before_sending(body: 
         with pytest.raises(InvalidRequestError, match=message) as caught:
             await wise.transfers.create(body=body)
     assert isinstance(caught.value, ValueError)
+
+
+async def test_the_facade_reports_a_mistyped_field_by_path_as_a_validation_error() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"id": "2934720", "paymentOptions": [{"estimatedDelivery": [1]}]})
+
+    async with WiseClient(personal_token="t", transport=httpx.MockTransport(handler)) as wise:
+        with pytest.raises(APIResponseValidationError) as caught:
+            await wise.quotes.create(1, body={"sourceCurrency": "GBP", "targetCurrency": "EUR"})
+    message = str(caught.value)
+    assert "quoteCreate" in message and "Quote.paymentOptions.estimatedDelivery" in message
+    assert "expected datetime.datetime | str | None, got an array" in message
