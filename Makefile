@@ -119,7 +119,7 @@ format: $(INSTALLED) ## Apply ruff formatting and fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: install $(GENERATED) ## Import-time and memory benchmarks → bench/results.json
+bench: install $(GENERATED) ## Import time, per-call cost and paging side by side with raw httpx, generation, memory → bench/results.json
 	$(PY) -m bench.run
 
 clean: ## Remove build outputs (spec copy, generated code); keeps .venv and node_modules

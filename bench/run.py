@@ -1,4 +1,4 @@
-"""``make bench``: import-time and generation benchmarks → ``bench/results.json``.
+"""``make bench``: import time, per-call cost against raw httpx, generation, memory → ``bench/results.json``.
 
 Each benchmark is a function registered with ``@benchmark(name, measure=..., target=...)`` that returns
 its figures as a dict; the runner adds ``target`` and ``ok`` (``figures[measure] <= target``) and writes
@@ -8,6 +8,9 @@ so the committed file diffs cleanly. To add a benchmark, write one more register
 Import figures are medians over fresh interpreters (``python -c``), timed inside the child with
 ``time.perf_counter`` around the import statement alone, through the real import machinery (byte code
 as installed; a module compiled from source during the run is counted in ``compiled_from_source``).
+
+Call figures (``bench/calls.py``) are ratios to the same work hand-written with httpx, from interleaved
+rounds in one fresh interpreter each: ``ratio`` (median of the rounds), ``ratio_min``, ``ratio_max``.
 
 Run: ``python -m bench.run [--runs N] [--only NAME ...] [--check]``
 """
@@ -74,9 +77,10 @@ def benchmark(
 
 _IMPORT_CHILD = """
 import sys, time
+{prelude}
 before = set(sys.modules)
 started = time.perf_counter()
-import {module}
+{statement}
 elapsed = time.perf_counter() - started
 import json, os
 new = sorted(set(sys.modules) - before)
@@ -102,10 +106,20 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def import_once(module: str, cwd: Path) -> Figures:
-    """One fresh interpreter importing ``module``; cwd is neutral so nothing local shadows a package."""
+# httpx imports its command-line client when click, rich and pygments are installed (as they are in the
+# dev venv, for openapi-python-client); a user's venv has them only with ``httpx[cli]``.
+_WITHOUT_CLI_EXTRAS = "for _name in ('click', 'rich', 'pygments'): sys.modules[_name] = None"
+
+
+def import_once(module: str, cwd: Path, *, without_cli_extras: bool = False) -> Figures:
+    """One fresh interpreter importing ``module``; cwd is neutral so nothing local shadows a package.
+
+    ``module`` may be a ``from``-import (``"from wise_async import WiseClient"``) instead of a name.
+    """
+    statement = module if module.startswith("from ") else f"import {module}"
+    prelude = _WITHOUT_CLI_EXTRAS if without_cli_extras else ""
     done = subprocess.run(
-        [sys.executable, "-c", _IMPORT_CHILD.format(module=module)],
+        [sys.executable, "-c", _IMPORT_CHILD.format(statement=statement, prelude=prelude)],
         capture_output=True,
         text=True,
         cwd=cwd,
@@ -135,7 +149,7 @@ def _summary(module: str, samples: list[Figures]) -> Figures:
     }
 
 
-def cold_imports(modules: list[str], runs: int) -> list[Figures]:
+def cold_imports(modules: list[str], runs: int, *, without_cli_extras: bool = False) -> list[Figures]:
     """Median over ``runs`` fresh interpreters per module, after one discarded warm-up each.
 
     The modules are imported in turn within each round, so a load change on the machine during the
@@ -144,16 +158,16 @@ def cold_imports(modules: list[str], runs: int) -> list[Figures]:
     samples: dict[str, list[Figures]] = {m: [] for m in modules}
     with tempfile.TemporaryDirectory() as tmp:
         for module in modules:
-            import_once(module, Path(tmp))
+            import_once(module, Path(tmp), without_cli_extras=without_cli_extras)
         for _ in range(runs):
             for module in modules:
-                samples[module].append(import_once(module, Path(tmp)))
+                samples[module].append(import_once(module, Path(tmp), without_cli_extras=without_cli_extras))
     return [_summary(m, samples[m]) for m in modules]
 
 
-def compared_with_httpx(module: str, runs: int) -> Figures:
+def compared_with_httpx(module: str, runs: int, *, without_cli_extras: bool = False) -> Figures:
     """``module`` timed in alternation with ``import httpx``; ratio of the two medians."""
-    figures, httpx = cold_imports([module, "httpx"], runs)
+    figures, httpx = cold_imports([module, "httpx"], runs, without_cli_extras=without_cli_extras)
     figures["httpx_median_ms"] = httpx["median_ms"]
     figures["ratio_to_httpx"] = round(figures["median_ms"] / httpx["median_ms"], 3)
     return figures
@@ -178,6 +192,59 @@ def import_wise_api(context: Context) -> Figures:
 def import_endpoint(context: Context) -> Figures:
     """Cold import of one endpoint module: its models load only when a request is built or parsed."""
     return compared_with_httpx(ENDPOINT_MODULE, context.runs)
+
+
+@benchmark("import_wise_async", measure="ratio_to_httpx", target=1.3)
+def import_wise_async(context: Context) -> Figures:
+    """Cold `from wise_async import WiseClient` ÷ cold `import httpx`, both without httpx's CLI extras."""
+    # What a user's venv has (httpx without [cli]); the dev venv's figures are recorded beside them.
+    figures = compared_with_httpx("from wise_async import WiseClient", context.runs, without_cli_extras=True)
+    dev = compared_with_httpx("from wise_async import WiseClient", context.runs)
+    figures["dev_venv"] = {k: dev[k] for k in ("median_ms", "httpx_median_ms", "ratio_to_httpx")}
+    return figures
+
+
+def _calls(name: str, context: Context, *, blocks: int = 10, per_round: int = 25) -> Figures:
+    """``bench.calls`` in a fresh interpreter: ``runs × blocks`` interleaved rounds of ``per_round`` calls."""
+    from bench import calls
+
+    return calls.measure(name, rounds=context.runs * blocks, per_round=per_round)
+
+
+@benchmark("client_construction", measure="later_median_ms", target=2.0)
+def client_construction(context: Context) -> Figures:
+    """Second and later `WiseClient()` in a process (default socket transport), ms."""
+    return _calls("construction", context, blocks=1)
+
+
+@benchmark("operation_table", measure="build_ms", target=1.0)
+def operation_table(context: Context) -> Figures:
+    """Building the operation table (238 operations) in a fresh interpreter, ms; match_us per lookup."""
+    return _calls("operation_table", context, blocks=1, per_round=200)
+
+
+@benchmark("facade_call", measure="ratio", target=1.4)
+def facade_call(context: Context) -> Figures:
+    """`wise.profiles.list()` (2 profiles) ÷ raw httpx + json.loads, in-process transport."""
+    return _calls("facade", context)
+
+
+@benchmark("stack_call", measure="ratio", target=1.1)
+def stack_call(context: Context) -> Figures:
+    """The same GET through `wise.http_client` (whole stack, no parsing) ÷ raw httpx."""
+    return _calls("stack", context)
+
+
+@benchmark("parse_response", measure="ratio", target=3.0)
+def parse_response(context: Context) -> Figures:
+    """Generated `_parse_response` of that body ÷ `json.loads`."""
+    return _calls("parse", context)
+
+
+@benchmark("paging_10k", measure="ratio", target=1.15)
+def paging_10k(context: Context) -> Figures:
+    """10,000 recipients from a loopback server via `iter_recipients` ÷ the same paging with httpx."""
+    return _calls("paging", context, blocks=1, per_round=1)
 
 
 def spec_for_generation() -> Path:

@@ -55,10 +55,9 @@ async def read_bounded(response: httpx.Response, limit: int, request: httpx.Requ
     Raises :class:`ResponseTooLargeError` past the limit, ``httpx.DecodingError`` for a corrupt
     encoding, and httpx transport errors when the connection fails mid-body.
     """
-    try:
-        return response.content  # already read (an in-process transport, or read once before)
-    except httpx.ResponseNotRead:
-        pass
+    content: bytes | None = getattr(response, "_content", None)
+    if content is not None:
+        return content  # already read (an in-process transport, or read once before)
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     chunks: list[bytes] = []
     total = 0
@@ -81,6 +80,6 @@ async def read_bounded(response: httpx.Response, limit: int, request: httpx.Requ
     else:  # br, zstd, stacked encodings: httpx's decoders, checked per decoded chunk
         async for decoded in response.aiter_bytes():
             add(decoded)
-    content = b"".join(chunks)
+    content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
     response._content = content  # what ``aread()`` stores; ``response.content`` serves it from now on
     return content

@@ -123,6 +123,8 @@ class JoseTransport(httpx.AsyncBaseTransport):
     def method_for(self, request: httpx.Request) -> JoseMethod | None:
         """Which JOSE method applies to ``request``, or None to leave it alone."""
         forced = request.extensions.get(JOSE_EXTENSION)
+        if forced is None and not self.automatic:
+            return None  # JOSE off for this client: no header to read
         header = request.headers.get(JOSE_METHOD_HEADER, "").strip().lower()
         named: JoseMethod | None = next((m for m in _METHODS if m == header), None)
         if forced is not None:

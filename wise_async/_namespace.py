@@ -107,6 +107,32 @@ class Namespace:
         request_kwargs = self._request_kwargs(op, operation_id, kwargs)
         return await self._client._download(request_kwargs, operation_id=operation_id, to=to, options=options)
 
+    async def _send(
+        self,
+        op: ModuleType,
+        operation_id: str,
+        binary: bool,
+        empty_ok: bool,
+        options: Mapping[str, Any],
+        kwargs: dict[str, Any],
+    ) -> httpx.Response:
+        """Build the operation's request from ``kwargs`` and send it through the client's stack."""
+        try:
+            if "body" in kwargs and hasattr(op, "_body"):
+                kwargs["body"] = op._body(kwargs["body"])  # mappings become models, checked first
+            request_kwargs: dict[str, Any] = op._get_kwargs(**kwargs)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise InvalidRequestError(f"{operation_id}: {exc}") from exc
+        try:
+            return await self._client._send_operation(
+                request_kwargs, operation_id=operation_id, options=options
+            )
+        except ScaRequiredError as exc:
+            sent = exc.sent_request
+            if sent is not None and not isinstance(exc, ScaRejectedError):
+                exc._resume = self._resumer(op, operation_id, binary, empty_ok, sent)
+            raise
+
     async def _call_raw(
         self,
         op: ModuleType,
@@ -117,21 +143,7 @@ class Namespace:
         options: Mapping[str, Any] = _NO_OPTIONS,
         **kwargs: Any,
     ) -> WiseResponse[Any]:
-        try:
-            if "body" in kwargs and hasattr(op, "_body"):
-                kwargs["body"] = op._body(kwargs["body"])  # mappings become models, checked first
-            request_kwargs: dict[str, Any] = op._get_kwargs(**kwargs)
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise InvalidRequestError(f"{operation_id}: {exc}") from exc
-        try:
-            response = await self._client._send_operation(
-                request_kwargs, operation_id=operation_id, options=options
-            )
-        except ScaRequiredError as exc:
-            sent = exc.sent_request
-            if sent is not None and not isinstance(exc, ScaRejectedError):
-                exc._resume = self._resumer(op, operation_id, binary, empty_ok, sent)
-            raise
+        response = await self._send(op, operation_id, binary, empty_ok, options, kwargs)
         return self._result(op, operation_id, binary, response, empty_ok)
 
     async def _call(
@@ -144,14 +156,12 @@ class Namespace:
         options: Mapping[str, Any] = _NO_OPTIONS,
         **kwargs: Any,
     ) -> Any:
-        response = await self._call_raw(
-            op, operation_id, binary=binary, empty_ok=empty_ok, options=options, **kwargs
-        )
-        return response.parsed
+        response = await self._send(op, operation_id, binary, empty_ok, options, kwargs)
+        return self._parsed(op, operation_id, binary, response, empty_ok)
 
-    def _result(
+    def _parsed(
         self, op: ModuleType, operation_id: str, binary: bool, response: httpx.Response, empty_ok: bool
-    ) -> WiseResponse[Any]:
+    ) -> Any:
         """The parsed success, or a typed error: non-2xx, an unparseable body, or no body where the
         operation promises one (``empty_ok`` is set for operations whose success carries nothing)."""
         if not 200 <= response.status_code < 300:
@@ -163,22 +173,28 @@ class Namespace:
                 raise APIResponseValidationError(
                     response, f"{operation_id}: HTTP {response.status_code} without the expected content"
                 )
-        else:
-            try:
-                parsed = op._parse_response(client=self._client._generated_client, response=response)
-            except WiseError:
-                raise
-            except Exception as exc:  # anything the generated parser trips on is Wise's body, not ours
-                raise APIResponseValidationError(
-                    response,
-                    f"{operation_id}: response does not match the spec ({type(exc).__name__}: {exc})",
-                ) from None
-            if parsed is None and not empty_ok:
-                raise APIResponseValidationError(
-                    response,
-                    f"{operation_id}: HTTP {response.status_code} did not carry the response the spec "
-                    "promises",
-                )
+            return parsed
+        try:
+            parsed = op._parse_response(client=self._client._generated_client, response=response)
+        except WiseError:
+            raise
+        except Exception as exc:  # anything the generated parser trips on is Wise's body, not ours
+            raise APIResponseValidationError(
+                response,
+                f"{operation_id}: response does not match the spec ({type(exc).__name__}: {exc})",
+            ) from None
+        if parsed is None and not empty_ok:
+            raise APIResponseValidationError(
+                response,
+                f"{operation_id}: HTTP {response.status_code} did not carry the response the spec promises",
+            )
+        return parsed
+
+    def _result(
+        self, op: ModuleType, operation_id: str, binary: bool, response: httpx.Response, empty_ok: bool
+    ) -> WiseResponse[Any]:
+        """The parsed success with its status, headers, raw body and keys, or a typed error."""
+        parsed = self._parsed(op, operation_id, binary, response, empty_ok)
         request = response.request
         return WiseResponse(
             parsed=parsed,
@@ -208,6 +224,6 @@ class Namespace:
                 "extensions": {k: v for k, v in original.extensions.items() if k.startswith("wise_")},
             }
             response = await self._client._send_operation(replay, operation_id=operation_id)
-            return self._result(op, operation_id, binary, response, empty_ok).parsed
+            return self._parsed(op, operation_id, binary, response, empty_ok)
 
         return resume

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from typing import Final, Literal
+from typing import Literal
 
 import attrs
 
@@ -36,62 +36,143 @@ class OperationSpec:
     idempotency_header: str | None
     idempotency_body_key: str | None
     request_content_types: tuple[str, ...]
+    # Derived once (every request asks): not arguments, not compared, not shown.
+    _token_kinds: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
+    _allows_anonymous: bool = attrs.field(init=False, eq=False, repr=False)
+    _api_version: str | None = attrs.field(init=False, eq=False, repr=False)
+    _twcard: bool = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        facts = {
+            "_token_kinds": frozenset(kind for alternative in self.security for kind in alternative),
+            "_allows_anonymous": not self.security
+            or any(len(alternative) == 0 for alternative in self.security),
+            "_api_version": path_quarter(self.path),
+            "_twcard": any(TWCARD_HOST_WORD in server for server in self.servers),
+        }
+        for name, value in facts.items():
+            object.__setattr__(self, name, value)
 
     @property
     def token_kinds(self) -> frozenset[str]:
         """Every scheme named by any security alternative (``BasicAuth`` only on ``/oauth/token``)."""
-        return frozenset(kind for alternative in self.security for kind in alternative)
+        return self._token_kinds
 
     @property
     def allows_anonymous(self) -> bool:
         """An empty alternative (``{}``) or no security at all means no token is needed."""
-        return not self.security or any(len(alternative) == 0 for alternative in self.security)
+        return self._allows_anonymous
 
     @property
     def client_credentials_only(self) -> bool:
-        kinds = self.token_kinds
-        return bool(kinds) and kinds <= {"ClientCredentialsToken"} and not self.allows_anonymous
+        kinds = self._token_kinds
+        return bool(kinds) and kinds <= {"ClientCredentialsToken"} and not self._allows_anonymous
 
     @property
     def uses_basic_auth(self) -> bool:
-        return "BasicAuth" in self.token_kinds
+        return "BasicAuth" in self._token_kinds
 
     @property
     def api_version(self) -> str | None:
         """The calendar version (``2026Q4``) the bundle puts this operation at; None for ``/vN`` paths."""
-        return path_quarter(self.path)
+        return self._api_version
 
     @property
     def twcard(self) -> bool:
         """Card-secret operations served from Wise's separate twcard host."""
-        return any(TWCARD_HOST_WORD in server for server in self.servers)
+        return self._twcard
 
 
-_ANY_VERSION: Final = r"(?:\d{4}Q[1-4]|v\d+)"
+_PARAMETER = re.compile(r"\{[^}]+\}")
+_ANY_VERSION = re.compile(r"\d{4}Q[1-4]|v\d+")
+_ANY_QUARTER = object()  # a template's leading ``/2026Q4``: any quarter (a pinned version) or ``/vN`` (moved)
+_ANY_VALUE = object()  # a ``{parameter}`` segment: any non-empty segment matches
+
+Segment = str | re.Pattern[str] | object
 
 
-def _path_pattern(path: str) -> re.Pattern[str]:
-    """A path template as a regex. A leading quarter (``/2026Q4/``) matches any quarter (a pinned
-    version) and any ``/vN`` (the path the operation had before Wise moved it); see ``match``."""
-    version = path_quarter(path)
-    rest = path[len(version) + 1 :] if version else path
-    parts = re.split(r"(\{[^}]+\})", rest)
-    regex = "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts)
-    return re.compile(f"^{'/' + _ANY_VERSION if version else ''}{regex}$")
+def _segments(path: str) -> list[Segment]:
+    """A path template as per-segment matchers: literal text, any value, any quarter, or (for a segment
+    mixing text and parameters) a regex of its own."""
+    segments: list[Segment] = []
+    for index, part in enumerate(path.split("/")):
+        if index == 1 and path_quarter(path):
+            segments.append(_ANY_QUARTER)
+        elif "{" not in part:
+            segments.append(part)
+        elif _PARAMETER.fullmatch(part):
+            segments.append(_ANY_VALUE)
+        else:
+            pieces = re.split(r"(\{[^}]+\})", part)
+            segments.append(
+                re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in pieces))
+            )
+    return segments
+
+
+class _Node:
+    """One level of the table's trie: literal children by text, then the templated ones."""
+
+    __slots__ = ("literal", "ops", "templated")
+
+    def __init__(self) -> None:
+        self.literal: dict[str, _Node] = {}
+        self.templated: list[tuple[Segment, _Node]] = []
+        self.ops: list[tuple[int, int, OperationSpec]] = []  # (-literal chars, table order, op)
+
+    def child(self, segment: Segment) -> _Node:
+        if isinstance(segment, str):
+            node = self.literal.get(segment)
+            if node is None:
+                node = self.literal[segment] = _Node()
+            return node
+        for existing, node in self.templated:
+            if existing is segment or (
+                isinstance(existing, re.Pattern) and isinstance(segment, re.Pattern) and existing == segment
+            ):
+                return node
+        node = _Node()
+        self.templated.append((segment, node))
+        return node
+
+    def collect(self, parts: list[str], index: int, found: list[tuple[int, int, OperationSpec]]) -> None:
+        if index == len(parts):
+            found.extend(self.ops)
+            return
+        part = parts[index]
+        node = self.literal.get(part)
+        if node is not None:
+            node.collect(parts, index + 1, found)
+        for segment, node in self.templated:
+            if segment is _ANY_VALUE:
+                matched = bool(part)
+            elif segment is _ANY_QUARTER:
+                matched = _ANY_VERSION.fullmatch(part) is not None
+            else:
+                matched = segment.fullmatch(part) is not None  # type: ignore[union-attr]
+            if matched:
+                node.collect(parts, index + 1, found)
 
 
 class OperationTable:
-    """Match ``(method, path)`` to an operation; literal segments win over templated ones."""
+    """Match ``(method, path)`` to an operation; literal segments win over templated ones.
+
+    A trie per method over the path's segments (no regex per operation): a request walks only the
+    branches its segments fit, and of the templates that fit, the one with the most literal characters
+    wins (the first in table order on a tie).
+    """
 
     def __init__(self, operations: Iterable[OperationSpec]) -> None:
-        self._by_method: dict[str, list[tuple[int, re.Pattern[str], OperationSpec]]] = {}
+        self._by_method: dict[str, _Node] = {}
         self._by_id: dict[str, OperationSpec] = {}
-        for op in operations:
-            literal_chars = len(re.sub(r"\{[^}]+\}", "", op.path))
-            self._by_method.setdefault(op.method, []).append((literal_chars, _path_pattern(op.path), op))
+        for order, op in enumerate(operations):
+            node = self._by_method.get(op.method)
+            if node is None:
+                node = self._by_method[op.method] = _Node()
+            for segment in _segments(op.path):
+                node = node.child(segment)
+            node.ops.append((-len(_PARAMETER.sub("", op.path)), order, op))
             self._by_id[op.operation_id] = op
-        for candidates in self._by_method.values():
-            candidates.sort(key=lambda c: -c[0])
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -105,13 +186,21 @@ class OperationTable:
     def match(self, method: str, path: str) -> OperationSpec | None:
         """The operation at ``path``. A calendar-versioned operation also answers at any quarter, and at
         a ``/vN`` path when no operation of the bundle is there (code written before Wise moved it)."""
-        moved: OperationSpec | None = None
-        for _, pattern, op in self._by_method.get(method.upper(), ()):
-            if pattern.match(path):
-                if op.api_version is None or path_quarter(path) is not None:
-                    return op
-                moved = moved or op
-        return moved
+        root = self._by_method.get(method) or self._by_method.get(method.upper())
+        if root is None:
+            return None
+        found: list[tuple[int, int, OperationSpec]] = []
+        root.collect(path.split("/"), 0, found)
+        if len(found) <= 1:
+            return found[0][2] if found else None
+        if path_quarter(path) is None and any(op.api_version is not None for _, _, op in found):
+            direct = [candidate for candidate in found if candidate[2].api_version is None]
+            found = direct or found
+        return min(found, key=_rank)[2]
+
+
+def _rank(candidate: tuple[int, int, OperationSpec]) -> tuple[int, int]:
+    return candidate[0], candidate[1]
 
 
 @lru_cache(maxsize=1)

@@ -95,10 +95,36 @@ def check_options(options: Mapping[str, Any]) -> None:
         raise InvalidRequestError("max_retries must be an int >= 0")
 
 
+_PHASE_TIMEOUTS: dict[float | None, httpx.Timeout] = {}
+
+
+def _phase_timeout_of(timeout: Timeout | None) -> httpx.Timeout:
+    """``phase_timeout`` for every call: a number's ``httpx.Timeout`` is built once (it is immutable)."""
+    if isinstance(timeout, httpx.Timeout):
+        return timeout
+    cached = _PHASE_TIMEOUTS.get(timeout)
+    if cached is None:
+        cached = phase_timeout(timeout)
+        if len(_PHASE_TIMEOUTS) < 64:
+            _PHASE_TIMEOUTS[timeout] = cached
+    return cached
+
+
 def apply_options(
     request: dict[str, Any], defaults: ClientDefaults, options: Mapping[str, Any]
 ) -> tuple[dict[str, Any], float | None]:
     """Merge defaults and per-call options into httpx ``request`` keywords; return them and the budget."""
+    if not options and not defaults.headers:  # the common call: nothing to merge or check
+        extensions = request.get("extensions")
+        extensions = {} if extensions is None else dict(extensions)
+        if defaults.max_retries is not None:
+            extensions[MAX_RETRIES_EXTENSION] = defaults.max_retries
+        if defaults.sca_handler is not None:
+            extensions[SCA_HANDLER_EXTENSION] = defaults.sca_handler
+        request["extensions"] = extensions
+        timeout = defaults.timeout
+        request["timeout"] = _phase_timeout_of(timeout)
+        return request, None if timeout is None or isinstance(timeout, httpx.Timeout) else float(timeout)
     check_options(options)
     headers = httpx.Headers(defaults.headers)
     headers.update(request.get("headers") or {})
@@ -110,7 +136,7 @@ def apply_options(
     extra_body = options.get("extra_body")
     if extra_body:
         _merge_body(request, extra_body)
-    extensions: dict[str, Any] = dict(request.get("extensions") or {})
+    extensions = dict(request.get("extensions") or {})
     retries = options.get("max_retries", defaults.max_retries)
     if retries is not None:
         extensions[MAX_RETRIES_EXTENSION] = retries
@@ -121,7 +147,7 @@ def apply_options(
         extensions[REQUESTED_KEY_EXTENSION] = str(key)
     request["extensions"] = extensions
     timeout = options.get("timeout", defaults.timeout)
-    request["timeout"] = phase_timeout(timeout)
+    request["timeout"] = _phase_timeout_of(timeout)
     return request, budget_of(timeout)
 
 

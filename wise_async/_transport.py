@@ -29,7 +29,7 @@ from ._exceptions import APIConnectionError, APITimeoutError
 from ._idempotency import idempotency_key_of
 from ._options import MAX_RETRIES_EXTENSION
 from ._redaction import get_logger
-from ._retry import RetryPolicy, compute_delay, parse_retry_after, should_retry
+from ._retry import RETRYABLE_STATUS_CODES, RetryPolicy, compute_delay, parse_retry_after, should_retry
 
 logger = get_logger("retry")
 Sleep = Callable[[float], Awaitable[None]]
@@ -118,17 +118,19 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         return response
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        has_key = idempotency_key_of(request) is not None
         policy = self.policy
         retries = request.extensions.get(MAX_RETRIES_EXTENSION)
         if retries is not None and retries != policy.max_retries:
             policy = attrs.evolve(policy, max_retries=retries)
         debug = logger.isEnabledFor(logging.DEBUG)
+        has_key: bool | None = None  # read from the request only when a retry is considered
         attempt = 0
         while True:
-            started = time.monotonic()
+            started = time.monotonic() if debug else 0.0
             try:
                 response = await self._attempt(request)
+                if response.status_code not in RETRYABLE_STATUS_CODES and not debug:
+                    return response  # the common answer: nothing to decide (should_retry says no)
                 if debug:
                     logger.debug(
                         "%s %s -> %d in %.1f ms (attempt %d, trace id %s)",
@@ -140,6 +142,8 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                         response.headers.get("x-trace-id"),
                     )
             except (httpx.TransportError, httpx.DecodingError) as exc:
+                if has_key is None:
+                    has_key = idempotency_key_of(request) is not None
                 if not should_retry(
                     policy,
                     attempt=attempt,
@@ -159,6 +163,8 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                 )
             else:
                 retry_after = parse_retry_after(response.headers) if response.status_code == 429 else None
+                if has_key is None:
+                    has_key = idempotency_key_of(request) is not None
                 if not should_retry(
                     policy,
                     attempt=attempt,

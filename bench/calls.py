@@ -1,0 +1,432 @@
+"""What the SDK adds to a call, side by side with hand-written httpx (``bench.run`` records the figures).
+
+Every figure here is a ratio from interleaved runs: each round times a short block of raw-httpx calls and
+a block of SDK calls (order alternating between rounds) in the same process, so a load change on the
+machine affects both alike. The ratio is of this process's CPU time (``time.process_time``): on a busy
+machine wall time also counts the time other processes held the CPU, and for the loopback paging the
+server's time (the same for both) would dilute the ratio. ``ratio`` is the median of the per-round
+ratios, with ``ratio_min`` and ``ratio_max`` beside it; per-call medians (CPU and wall) and the wall
+ratio are recorded too.
+
+* ``facade``: ``await wise.profiles.list()`` (two profiles, typed models) against ``await
+  client.get("/v2/profiles")`` + ``json.loads`` on a plain ``httpx.AsyncClient`` — both over the same
+  in-process transport, which answers with an unread streamed body as a socket transport does.
+* ``stack``: the same request through ``wise.http_client`` (auth flow, JOSE check, retrying transport
+  with its bounded read; no parsing) against the plain client.
+* ``parse``: the generated ``_parse_response`` for that body against ``json.loads`` of it.
+* ``construction``: ``WiseClient()`` after the first one in a process (shared TLS context and table).
+* ``operation_table``: building the operation table of 238 operations (in a fresh interpreter).
+* ``paging``: 10,000 recipients (20 a page) from a loopback HTTP server in its own process, through
+  ``wise.iter_recipients`` against the same paging hand-written with httpx + ``json.loads``.
+
+Run one: ``python -m bench.calls facade`` (prints JSON).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_URL = "https://api.sandbox.transferwise.tech"
+TOKEN = "bench-personal-token"
+Figures = dict[str, Any]
+Call = Callable[[], Awaitable[Any]]
+
+
+# --- in-process answers --------------------------------------------------------------------------
+
+
+async def profiles_body() -> bytes:
+    """FakeWise's answer to ``GET /v2/profiles`` for a user with a personal and a business profile."""
+    from wise_async.testing import FakeWise
+
+    fake = FakeWise()
+    token = fake.add_personal_token()
+    async with httpx.AsyncClient(transport=fake.transport(), base_url=BASE_URL) as client:
+        response = await client.get("/v2/profiles", headers={"Authorization": f"Bearer {token}"})
+        response.raise_for_status()
+        body = response.content
+    if len(json.loads(body)) != 2:
+        raise RuntimeError("expected two profiles from FakeWise")
+    return body
+
+
+class _Body(httpx.AsyncByteStream):
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._body
+
+
+class StaticTransport(httpx.AsyncBaseTransport):
+    """Answers every request with the same JSON body, as an unread stream (like a socket transport)."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+        self._headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"x-trace-id", b"0000000000000001"),
+        ]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=self._headers, stream=_Body(self._body), request=request)
+
+
+async def _block(call: Call, n: int) -> tuple[float, float]:
+    """Seconds per call over ``n`` calls: (this process's CPU time, wall clock)."""
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(n):
+        await call()
+    return (time.process_time() - cpu) / n, (time.perf_counter() - wall) / n
+
+
+async def interleaved(raw: Call, sdk: Call, *, rounds: int, per_round: int) -> Figures:
+    """``rounds`` short blocks of each, alternating which goes first; ratios of CPU time per round."""
+    for _ in range(max(per_round, 20)):  # warm-up: lazy imports, pools, caches
+        await raw()
+        await sdk()
+    raw_times: list[tuple[float, float]] = []
+    sdk_times: list[tuple[float, float]] = []
+    gc.collect()
+    for index in range(rounds):
+        if index % 2:
+            sdk_times.append(await _block(sdk, per_round))
+            raw_times.append(await _block(raw, per_round))
+        else:
+            raw_times.append(await _block(raw, per_round))
+            sdk_times.append(await _block(sdk, per_round))
+    return ratio_figures(raw_times, sdk_times, unit="us", scale=1e6)
+
+
+def ratio_figures(
+    raw: list[tuple[float, float]], sdk: list[tuple[float, float]], *, unit: str, scale: float
+) -> Figures:
+    """Ratios of CPU time (what the SDK costs this process; steady on a loaded machine, where wall
+    time also counts the time other processes held the CPU), plus the wall-clock medians beside them."""
+    ratios = [s[0] / r[0] for r, s in zip(raw, sdk, strict=True) if r[0] > 0]
+    return {
+        "ratio": round(statistics.median(ratios), 3),
+        "ratio_min": round(min(ratios), 3),
+        "ratio_max": round(max(ratios), 3),
+        f"raw_cpu_median_{unit}": round(statistics.median(r[0] for r in raw) * scale, 2),
+        f"sdk_cpu_median_{unit}": round(statistics.median(s[0] for s in sdk) * scale, 2),
+        f"raw_wall_median_{unit}": round(statistics.median(r[1] for r in raw) * scale, 2),
+        f"sdk_wall_median_{unit}": round(statistics.median(s[1] for s in sdk) * scale, 2),
+        "wall_ratio": round(
+            statistics.median(s[1] / r[1] for r, s in zip(raw, sdk, strict=True) if r[1] > 0), 3
+        ),
+        "rounds": len(ratios),
+    }
+
+
+def _plain_client(transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=BASE_URL, transport=transport, headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+
+
+async def _facade(rounds: int, per_round: int) -> Figures:
+    from wise_async import WiseClient
+
+    body = await profiles_body()
+    async with (
+        _plain_client(StaticTransport(body)) as plain,
+        WiseClient(personal_token=TOKEN, transport=StaticTransport(body)) as wise,
+    ):
+
+        async def raw() -> Any:
+            response = await plain.get("/v2/profiles")
+            if response.status_code != 200:
+                raise RuntimeError(response.status_code)
+            return json.loads(response.content)
+
+        async def sdk() -> Any:
+            return await wise.profiles.list()
+
+        profiles = await sdk()
+        if [type(p).__name__ for p in profiles] != ["PersonalProfile", "BusinessProfile"]:
+            raise RuntimeError(f"unexpected parse: {profiles!r}")
+        figures = await interleaved(raw, sdk, rounds=rounds, per_round=per_round)
+    figures["body_bytes"] = len(body)
+    return figures
+
+
+async def _stack(rounds: int, per_round: int) -> Figures:
+    from wise_async import WiseClient
+
+    body = await profiles_body()
+    async with (
+        _plain_client(StaticTransport(body)) as plain,
+        WiseClient(personal_token=TOKEN, transport=StaticTransport(body)) as wise,
+    ):
+        stacked = wise.http_client
+
+        async def raw() -> Any:
+            return (await plain.get("/v2/profiles")).content
+
+        async def sdk() -> Any:
+            return (await stacked.get("/v2/profiles")).content
+
+        return await interleaved(raw, sdk, rounds=rounds, per_round=per_round)
+
+
+async def _parse(rounds: int, per_round: int) -> Figures:
+    from wise_api.api.profile import profile_list
+
+    from wise_async import WiseClient
+
+    body = await profiles_body()
+    async with WiseClient(personal_token=TOKEN, transport=StaticTransport(body)) as wise:
+        response = await wise.http_client.get("/v2/profiles")
+        client = wise.low_level_client
+
+    async def raw() -> Any:
+        return json.loads(response.content)
+
+    async def sdk() -> Any:
+        return profile_list._parse_response(client=client, response=response)
+
+    return await interleaved(raw, sdk, rounds=rounds, per_round=per_round * 4)
+
+
+async def _construction(rounds: int, per_round: int) -> Figures:
+    """``WiseClient()`` with the default (socket) transport: the first in the process, then later ones."""
+    from wise_async import WiseClient
+
+    started = time.perf_counter()
+    first = WiseClient(personal_token=TOKEN)
+    first_ms = (time.perf_counter() - started) * 1000
+    await first.aclose()
+    samples = []
+    for _ in range(rounds * 4):
+        started = time.perf_counter()
+        client = WiseClient(personal_token=TOKEN)
+        samples.append((time.perf_counter() - started) * 1000)
+        await client.aclose()
+    return {
+        "first_ms": round(first_ms, 2),
+        "later_median_ms": round(statistics.median(samples), 3),
+        "later_min_ms": round(min(samples), 3),
+        "later_max_ms": round(max(samples), 3),
+        "later_runs": len(samples),
+    }
+
+
+async def _operation_table(rounds: int, per_round: int) -> Figures:
+    """A fresh interpreter: import the generated rows, then build the table from them (what the first
+    ``WiseClient()`` does besides its transport), then match a path."""
+    started = time.perf_counter()
+    from wise_api.operations import OPERATIONS
+
+    imported = time.perf_counter()
+    from wise_async._operations import OperationTable
+
+    table_started = time.perf_counter()
+    table = OperationTable(OPERATIONS)
+    built = time.perf_counter()
+    paths = [("GET", "/v2/profiles"), ("POST", "/v3/profiles/12/transfers"), ("GET", "/v1/transfers/42")]
+    paths += [("GET", "/v4/profiles/1/balance-statements/2/statement.json"), ("DELETE", "/nothing/here")]
+    for method, path in paths:
+        table.match(method, path)
+    n = per_round * 20
+    match_started = time.perf_counter()
+    for _ in range(n):
+        for method, path in paths:
+            table.match(method, path)
+    match_us = (time.perf_counter() - match_started) / (n * len(paths)) * 1e6
+    return {
+        "operations": len(table),
+        "rows_import_ms": round((imported - started) * 1000, 2),
+        "build_ms": round((built - table_started) * 1000, 3),
+        "match_us": round(match_us, 3),
+    }
+
+
+# --- paging over a loopback socket ---------------------------------------------------------------
+
+RECIPIENTS = 10_000
+PAGE_SIZE = 20
+
+
+def recipient_pages(n: int) -> dict[str, bytes]:
+    """FakeWise's ``recipientList`` pages over ``n`` seeded recipients, keyed by their seekPosition."""
+    from wise_async.testing import FakeWise
+
+    async def fetch() -> dict[str, bytes]:
+        fake = FakeWise()
+        token = fake.add_personal_token()
+        fake.seed_recipients(n)
+        pages: dict[str, bytes] = {}
+        seek: Any = ""
+        async with httpx.AsyncClient(transport=fake.transport(), base_url=BASE_URL) as client:
+            while True:
+                params: dict[str, Any] = {"size": PAGE_SIZE}
+                if seek != "":
+                    params["seekPosition"] = seek
+                response = await client.get(
+                    "/v2/accounts", params=params, headers={"Authorization": f"Bearer {token}"}
+                )
+                response.raise_for_status()
+                pages[str(seek)] = response.content
+                fake.clear_requests()
+                seek = json.loads(response.content).get("seekPositionForNext")
+                if seek is None:
+                    return pages
+
+    return asyncio.run(fetch())
+
+
+async def _serve(pages: dict[str, bytes], ready: Callable[[int], None]) -> None:
+    """HTTP/1.1 keep-alive, GET only: the page for the request's seekPosition (the first without one)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                target = head.split(b" ", 2)[1].decode()
+                seek = ""
+                if "seekPosition=" in target:
+                    seek = target.split("seekPosition=", 1)[1].split("&", 1)[0]
+                body = pages.get(seek, b'{"content":[]}')
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+                    + str(len(body)).encode()
+                    + b"\r\n\r\n"
+                    + body
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    ready(server.sockets[0].getsockname()[1])
+    async with server:
+        await server.serve_forever()
+
+
+def _server_main() -> None:
+    pages = recipient_pages(RECIPIENTS)
+
+    def ready(port: int) -> None:
+        print(port, flush=True)
+
+    asyncio.run(_serve(pages, ready))
+
+
+async def _paging(rounds: int, per_round: int) -> Figures:
+    from wise_async import WiseClient
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "bench.calls", "--serve"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        base = f"http://127.0.0.1:{port}"
+        async with (
+            httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {TOKEN}"}) as plain,
+            WiseClient(personal_token=TOKEN, base_url=base, allow_insecure_http=True) as wise,
+        ):
+
+            async def raw() -> int:
+                count = 0
+                params: dict[str, Any] = {"size": PAGE_SIZE}
+                while True:
+                    response = await plain.get("/v2/accounts", params=params)
+                    if response.status_code != 200:
+                        raise RuntimeError(response.status_code)
+                    page = json.loads(response.content)
+                    items = page["content"]
+                    count += len(items)
+                    seek = page.get("seekPositionForNext")
+                    if not items or seek is None:
+                        return count
+                    params["seekPosition"] = seek
+
+            async def sdk() -> int:
+                count = 0
+                async for _recipient in wise.iter_recipients(size=PAGE_SIZE):
+                    count += 1
+                return count
+
+            for fn in (raw, sdk):
+                if (got := await fn()) != RECIPIENTS:
+                    raise RuntimeError(f"{fn.__name__} paged {got} recipients, expected {RECIPIENTS}")
+            raw_times: list[tuple[float, float]] = []
+            sdk_times: list[tuple[float, float]] = []
+            for index in range(rounds):
+                order = [(raw, raw_times), (sdk, sdk_times)]
+                for fn, times in order[:: -1 if index % 2 else 1]:
+                    gc.collect()
+                    times.append(await _block(fn, 1))
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    figures = ratio_figures(raw_times, sdk_times, unit="ms", scale=1e3)
+    figures.update(recipients=RECIPIENTS, page_size=PAGE_SIZE, pages=RECIPIENTS // PAGE_SIZE + 1)
+    return figures
+
+
+MEASURES: dict[str, Callable[[int, int], Awaitable[Figures]]] = {
+    "facade": _facade,
+    "stack": _stack,
+    "parse": _parse,
+    "construction": _construction,
+    "operation_table": _operation_table,
+    "paging": _paging,
+}
+
+
+def measure(name: str, *, rounds: int = 9, per_round: int = 200) -> Figures:
+    """One measure in a fresh interpreter (so imports, caches and earlier runs do not leak into it)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.calls", name, "--rounds", str(rounds), "--per-round", str(per_round)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"bench.calls {name} failed:\n{done.stderr.strip()[-3000:]}")
+    figures: Figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("name", nargs="?", choices=sorted(MEASURES))
+    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--per-round", type=int, default=200)
+    parser.add_argument("--serve", action="store_true", help="(internal) the paging benchmark's server")
+    args = parser.parse_args(argv)
+    if args.serve:
+        _server_main()
+        return 0
+    if args.name is None:
+        parser.error("name a measure")
+    print(json.dumps(asyncio.run(MEASURES[args.name](args.rounds, args.per_round))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
