@@ -81,7 +81,8 @@ test: install $(GENERATED) ## Everything: surface lock, the suite on Python 3.11
 	$(PY) -m wise_async.testing answered
 	@rm -rf $(RESULTS)
 	$(MAKE) --no-print-directory test-3.11 $(addprefix test-,$(OTHER_PYTHONS)) test-wheel
-	@echo "── summary"; cat $(RESULTS)/*.summary
+	@echo "── summary"; grep -h '^fastapi example:' $(RESULTS)/python3.11.log; cat $(RESULTS)/python*.summary
+	@grep -h '^wheel:' $(RESULTS)/wheel.log
 	@awk '{ total += $$3 } END { print "all Pythons: " total " passed, 0 failed" }' $(RESULTS)/python*.summary
 
 test-3.11: install $(GENERATED) ## The whole suite (unit, trio, real sockets, FastAPI example, contract through Prism, codegen) on Python 3.11
@@ -108,7 +109,6 @@ $(foreach version,$(OTHER_PYTHONS),$(eval $(call test_other_python,$(version))))
 test-wheel: dist ## Install the built wheel in a clean venv outside the tree: imports, py.typed, a FakeWise call, mypy --strict
 	@mkdir -p $(RESULTS)
 	set -o pipefail; $(PY) tests/packaging/check_wheel.py --python "$(call find_python,3.10)" dist 2>&1 | tee $(RESULTS)/wheel.log
-	@tail -1 $(RESULTS)/wheel.log > $(RESULTS)/wheel.summary
 
 lint: install $(GENERATED) ## ruff (format check + lint) and mypy --strict on wise_async
 	$(BIN)/ruff format --check .
