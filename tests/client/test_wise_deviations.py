@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import enum
 import importlib
+import importlib.resources  # a submodule: not loaded by `import importlib` on Python 3.10
 import json
 import types
 import typing
