@@ -17,6 +17,7 @@ import threading
 import time
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from urllib.parse import quote
 
 import attrs
 
@@ -47,7 +48,9 @@ class TokenKey:
     user: str | None = None
 
     def __str__(self) -> str:
-        return f"client:{self.client_id}" if self.user is None else f"user:{self.client_id}:{self.user}"
+        """Unambiguous, so stores can use it as their key: ``user:<client id>:<user>`` (percent-encoded)."""
+        client = quote(self.client_id, safe="-_.@")
+        return f"client:{client}" if self.user is None else f"user:{client}:{quote(self.user, safe='-_.@')}"
 
 
 class TokenStoreError(WiseError):

@@ -367,3 +367,9 @@ async def test_a_failed_store_write_after_a_refresh_keeps_the_call_and_the_hook(
         assert len(hooks) == 1 and wise.user_tokens == hooks[0]
     assert "could not be stored" in caplog.text
     assert hooks[0].access_token not in caplog.text
+
+
+def test_token_keys_are_unambiguous_store_keys() -> None:
+    assert str(TokenKey("client-1", "user-42")) == "user:client-1:user-42"
+    assert str(TokenKey("client-1")) == "client:client-1"
+    assert str(TokenKey("a:b", "c")) != str(TokenKey("a", "b:c"))
