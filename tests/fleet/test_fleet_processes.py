@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from bundle_paths import path_of
 from redis import Redis as SyncRedis
 from redis.asyncio import Redis as AsyncRedis
 
@@ -321,7 +322,7 @@ def test_fleet_wide_rate_limit_holds_in_every_one_second_window(served: ServedFa
     job.go()
     results = job.results(timeout=300)
     elapsed = time.monotonic() - started
-    times = [a.at for a in served.arrivals if a.path == "/v2/profiles"]
+    times = [a.at for a in served.arrivals if a.path == path_of("profileList")]
     busiest = sliding_window_max(times, 1.0)
     sent = sliding_window_max([at for r in results for at in r["sent"]], 1.0)
     failed = sum(r["failed"] for r in results)

@@ -16,6 +16,7 @@ from pathlib import Path
 import anyio
 import httpx
 import pytest
+from bundle_paths import path_of
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -59,18 +60,18 @@ async def test_extra_headers_query_and_body_reach_the_wire_per_call(
 
 
 async def test_max_retries_per_call_and_per_derived_client(fake: FakeWise, proxy: FaultProxy) -> None:
-    proxy.add(UNAVAILABLE, method="GET", path_prefix="/v2/profiles", times=None)
+    proxy.add(UNAVAILABLE, method="GET", path_prefix=path_of("profileList"), times=None)
     async with personal_client(fake, proxy) as wise:  # NO_WAIT: 2 retries
         with pytest.raises(InternalServerError):
             await wise.profiles.list(max_retries=0)
-        assert proxy.count("GET", "/v2/profiles") == 1
+        assert proxy.count("GET", path_of("profileList")) == 1
         with pytest.raises(InternalServerError):
             await wise.profiles.list()
-        assert proxy.count("GET", "/v2/profiles") == 1 + 3
+        assert proxy.count("GET", path_of("profileList")) == 1 + 3
         patient = wise.with_options(max_retries=1, default_headers={"X-Derived": "yes"})
         with pytest.raises(InternalServerError):
             await patient.profiles.list()
-        assert proxy.count("GET", "/v2/profiles") == 1 + 3 + 2
+        assert proxy.count("GET", path_of("profileList")) == 1 + 3 + 2
         assert proxy.exchanges[-1].headers["x-derived"] == "yes"
         assert patient.http_client is wise.http_client  # one pool
         await patient.aclose()  # a derived client does not close the shared pool
@@ -93,7 +94,7 @@ async def test_an_explicit_idempotency_key_is_used_for_header_and_body_keys(
             body={"sourceCurrency": "GBP", "targetCurrency": "EUR", "sourceAmount": 10},
         )
         recipient = await wise.http_client.post(
-            "/v1/accounts",
+            path_of("recipientCreate"),
             json={
                 "currency": "EUR",
                 "type": "iban",
@@ -109,7 +110,7 @@ async def test_an_explicit_idempotency_key_is_used_for_header_and_body_keys(
         )
     balance_call = next(e for e in proxy.exchanges if e.path.endswith("/balances"))
     assert balance_call.headers["x-idempotence-uuid"] == str(key)
-    transfer_call = next(e for e in proxy.exchanges if e.path == "/v1/transfers")
+    transfer_call = next(e for e in proxy.exchanges if e.path == path_of("transferCreate"))
     assert json.loads(transfer_call.body)["customerTransactionId"] == transfer_key
 
 
@@ -177,13 +178,15 @@ async def test_debug_logs_one_line_per_attempt_and_retries_at_info(
     fake: FakeWise, proxy: FaultProxy, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="wise_async")
-    proxy.add(UNAVAILABLE, method="GET", path_prefix="/v2/profiles")
+    proxy.add(UNAVAILABLE, method="GET", path_prefix=path_of("profileList"))
     async with personal_client(fake, proxy) as wise:
         await wise.profiles.list()
     lines = [(r.levelno, r.getMessage()) for r in caplog.records if r.name.startswith("wise_async")]
-    attempts = [m for level, m in lines if level == logging.DEBUG and m.startswith("GET /v2/profiles")]
-    assert attempts[0].startswith("GET /v2/profiles -> 503") and "attempt 1" in attempts[0]
-    assert attempts[1].startswith("GET /v2/profiles -> 200") and "attempt 2" in attempts[1]
+    attempts = [
+        m for level, m in lines if level == logging.DEBUG and m.startswith(f"GET {path_of('profileList')}")
+    ]
+    assert attempts[0].startswith(f"GET {path_of('profileList')} -> 503") and "attempt 1" in attempts[0]
+    assert attempts[1].startswith(f"GET {path_of('profileList')} -> 200") and "attempt 2" in attempts[1]
     assert "trace id " in attempts[1] and "trace id None" not in attempts[1]
     assert any(level == logging.INFO and "HTTP 503" in m and "retry 1" in m for level, m in lines)
     assert any(isinstance(h, logging.NullHandler) for h in logging.getLogger("wise_async").handlers)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bundle_paths import path_of
 
 from wise_async import APIConnectionError, NotFoundError, RetryPolicy, WiseClient
 
@@ -115,7 +116,7 @@ async def test_a_receipt_download_answered_404_is_a_typed_error(
     async with _client(statement_server) as wise:
         with pytest.raises(NotFoundError):
             await wise.files.transfer_receipt(11, to=tmp_path / "receipt.pdf")
-    assert statement_server.requests == ["/v1/transfers/11/receipt.pdf"]
+    assert statement_server.requests == [path_of("transferReceiptGet", transferId=11)]
     assert not (tmp_path / "receipt.pdf").exists()
 
 

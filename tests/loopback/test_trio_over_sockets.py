@@ -6,6 +6,7 @@ import uuid
 
 import anyio
 import sniffio
+from bundle_paths import path_of
 from wise_api.models import TransferCreateBody
 
 from wise_async.testing import FakeWise
@@ -31,7 +32,7 @@ def test_refresh_and_a_retried_cut_body_under_trio(fake: FakeWise, proxy: FaultP
                     group.start_soon(call)
         async with personal_client(fake, proxy) as wise:
             quote_id, recipient_id = await _quote_and_recipient(wise, fake)
-            proxy.add(close_mid_body(), method="POST", path_prefix="/v1/transfers")
+            proxy.add(close_mid_body(), method="POST", path_prefix=path_of("transferCreate"))
             body = TransferCreateBody.from_dict(
                 {
                     "targetAccount": recipient_id,
@@ -45,4 +46,4 @@ def test_refresh_and_a_retried_cut_body_under_trio(fake: FakeWise, proxy: FaultP
     assert len(results) == 21
     refreshes = [c for c in fake.calls("oauthTokenCreate") if b"grant_type=refresh_token" in c.body]
     assert len(refreshes) == 1
-    assert len(fake.transfers) == 1 and proxy.count("POST", "/v1/transfers") == 2
+    assert len(fake.transfers) == 1 and proxy.count("POST", path_of("transferCreate")) == 2
