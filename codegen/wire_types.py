@@ -6,6 +6,8 @@ the shape of the spec and never on a particular operation or field:
 
 * ``money_is_decimal``: every ``type: number`` is ``Decimal``, parsed from the JSON literal, never
   through ``float``; integers stay ``int``.
+* ``returned_resources_have_ids``: the ``id`` of a resource an operation returns is typed present.
+* ``request_uuids_take_strings``: a request ``uuid`` field takes ``UUID | str``.
 * ``sent_optional_fields_read_none``: in models Wise sends (responses, webhooks),
   an optional field that is absent or ``null`` reads as ``None``; request models keep ``UNSET`` vs
   ``None`` exactly.
@@ -86,6 +88,25 @@ class _TolerantFormat:
 
     def get_instance_type_string(self) -> PythonCode:
         return PythonCode(f"({super().get_base_type_string().as_unembedded_code()}, str)")  # type: ignore[misc]
+
+
+class _Present:
+    """A field Wise always sends although the spec leaves it optional (see returned_resources_have_ids)."""
+
+    __slots__ = ()
+    wire_present = True
+
+
+class _UuidOrString:
+    """A request ``uuid`` field that takes a UUID or its string; either is sent as the string."""
+
+    __slots__ = ()
+
+    def get_base_type_string(self) -> PythonCode:
+        return PythonCode("UUID | str")
+
+    def get_instance_type_string(self) -> PythonCode:
+        return PythonCode("(UUID, str)")
 
 
 class _LenientEnum:
@@ -302,6 +323,51 @@ def sent_optional_fields_read_none(data: GeneratorData, sent: list[ModelProperty
     return changed
 
 
+def returned_resources_have_ids(data: GeneratorData, sent: list[ModelProperty]) -> int:
+    """The ``id`` of a resource an operation returns (its success model, list item or union branch) is
+    always present: typed ``T``, not ``T | None``, so it passes straight into the next call.
+
+    Wise's spec leaves almost every response field optional; a resource without its id is unusable,
+    and a response missing it fails as a validation error naming the field.
+    """
+    models = {m.class_info.name: m for m in data.models}
+    sent_names = {m.class_info.name for m in sent}
+    returned: set[str] = set()
+    for endpoint in _endpoints(data):
+        for response in endpoint.responses.patterns:
+            if 200 <= response.status_code.range[0] < 300:
+                returned.update(_referenced_models(response.prop))
+    changed = 0
+    for name in sorted(returned & sent_names):
+        model = models[name]
+        optional = model.optional_properties or []
+        for prop in [p for p in optional if _json_name(p) == "id" and p.default is None]:
+            optional.remove(prop)
+            if model.required_properties is None:
+                object.__setattr__(model, "required_properties", [])
+            model.required_properties.append(variant(prop, _Present, required=True))
+            changed += 1
+    return changed
+
+
+def request_uuids_take_strings(data: GeneratorData, sent: list[ModelProperty]) -> int:
+    """A ``uuid`` field of a request model also takes the id as a string (``quote.id`` as Wise sent it)."""
+    changed = 0
+    sent_names = {m.class_info.name for m in sent}
+
+    def widen(prop: Any) -> Any:
+        nonlocal changed
+        if isinstance(prop, UuidProperty) and not isinstance(prop, _TolerantFormat):
+            changed += 1
+            return variant(prop, _UuidOrString)
+        return prop
+
+    for model in data.models:
+        if model.class_info.name not in sent_names:
+            _rewrite_model_fields(model, widen)
+    return changed
+
+
 def sent_formats_keep_strings(data: GeneratorData, sent: list[ModelProperty]) -> int:
     """``uuid``/``date``/``date-time`` strings in the models Wise sends keep a value that is not one."""
     changed = 0
@@ -357,6 +423,8 @@ def schemaless_success_is_json(data: GeneratorData, sent: list[ModelProperty]) -
 
 RULES: list[tuple[Callable[[GeneratorData, list[ModelProperty]], int], str]] = [
     (money_is_decimal, "number properties typed Decimal"),
+    (returned_resources_have_ids, "ids of returned resources always present"),
+    (request_uuids_take_strings, "uuid fields of request models take strings too"),
     (sent_formats_keep_strings, "formatted strings in sent models keep non-conforming values"),
     (sent_enums_accept_unknown, "enums in sent models accept values added later"),
     (sent_optional_fields_read_none, "optional fields of sent models read None"),

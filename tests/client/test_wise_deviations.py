@@ -156,7 +156,7 @@ def test_what_wise_really_sends_parses(
 
 
 def test_a_mistyped_field_names_its_path_and_types_but_not_the_value() -> None:
-    body = {"paymentOptions": [{"estimatedDelivery": 1712345678}]}
+    body = {"id": "2934720", "paymentOptions": [{"estimatedDelivery": 1712345678}]}
     with pytest.raises(ValueError) as caught:
         answer("quoteCreate", 200, body)
     message = str(caught.value)
