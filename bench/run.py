@@ -149,12 +149,22 @@ def _summary(module: str, samples: list[Figures]) -> Figures:
     }
 
 
+def installed_bytecode() -> None:
+    """Byte code for our packages, as ``pip install`` writes it (PYTHONDONTWRITEBYTECODE would otherwise
+    have every fresh interpreter compile them from source, which no installed copy does)."""
+    import compileall
+
+    for package in (ROOT / "wise_async", ROOT / "generated" / "wise_api"):
+        compileall.compile_dir(package, quiet=1, workers=1)
+
+
 def cold_imports(modules: list[str], runs: int, *, without_cli_extras: bool = False) -> list[Figures]:
     """Median over ``runs`` fresh interpreters per module, after one discarded warm-up each.
 
     The modules are imported in turn within each round, so a load change on the machine during the
     benchmark affects all of them alike and their ratio stays meaningful.
     """
+    installed_bytecode()
     samples: dict[str, list[Figures]] = {m: [] for m in modules}
     with tempfile.TemporaryDirectory() as tmp:
         for module in modules:
@@ -194,13 +204,69 @@ def import_endpoint(context: Context) -> Figures:
     return compared_with_httpx(ENDPOINT_MODULE, context.runs)
 
 
+_IMPORT_GROUPS = (
+    ("attrs", ("attr", "attrs")),
+    ("anyio", ("anyio", "sniffio")),
+    ("wise_api", ("wise_api",)),
+    ("wise_async", ("wise_async",)),
+)
+
+
+def import_profile(statement: str, runs: int) -> Figures:
+    """Where the import time beyond ``import httpx`` goes: ``-X importtime`` self times (median of
+    ``runs`` fresh interpreters, ms), grouped by package; ``stdlib`` is what httpx does not load itself."""
+    installed_bytecode()
+    samples: dict[str, list[float]] = {}
+    for _ in range(runs):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-X",
+                "importtime",
+                "-c",
+                f"import sys\n{_WITHOUT_CLI_EXTRAS}\nimport httpx\n{statement}",
+            ],
+            capture_output=True,
+            text=True,
+            cwd=tempfile.gettempdir(),
+            env=child_env(),
+            check=True,
+        )
+        after_httpx = done.stderr.split("| httpx\n", 1)[-1]  # the lines after httpx's own block
+        totals: dict[str, float] = {}
+        for line in after_httpx.splitlines():
+            parts = line.split("|")
+            if not line.startswith("import time:") or len(parts) != 3 or "self" in parts[0]:
+                continue
+            module = parts[2].strip()
+            group = next((g for g, tops in _IMPORT_GROUPS if module.split(".")[0] in tops), "stdlib")
+            self_ms = int(parts[0].split(":")[1]) / 1000
+            totals[group] = totals.get(group, 0.0) + self_ms
+            totals[f"module:{module}"] = self_ms
+        for key, value in totals.items():
+            samples.setdefault(key, []).append(value)
+    medians = {k: round(statistics.median(v + [0.0] * (runs - len(v))), 2) for k, v in samples.items()}
+    modules = sorted(((v, k[7:]) for k, v in medians.items() if k.startswith("module:")), reverse=True)
+    figures: Figures = {g: medians.get(g, 0.0) for g, _ in _IMPORT_GROUPS}
+    figures["stdlib"] = medians.get("stdlib", 0.0)
+    figures["top_modules"] = {name: ms for ms, name in modules[:12]}
+    return figures
+
+
 @benchmark("import_wise_async", measure="ratio_to_httpx", target=1.3)
 def import_wise_async(context: Context) -> Figures:
     """Cold `from wise_async import WiseClient` ÷ cold `import httpx`, both without httpx's CLI extras."""
     # What a user's venv has (httpx without [cli]); the dev venv's figures are recorded beside them.
-    figures = compared_with_httpx("from wise_async import WiseClient", context.runs, without_cli_extras=True)
-    dev = compared_with_httpx("from wise_async import WiseClient", context.runs)
+    statement = "from wise_async import WiseClient"
+    figures = compared_with_httpx(statement, context.runs, without_cli_extras=True)
+    dev = compared_with_httpx(statement, context.runs)
     figures["dev_venv"] = {k: dev[k] for k in ("median_ms", "httpx_median_ms", "ratio_to_httpx")}
+    profile = import_profile(statement, context.runs)
+    figures["beyond_httpx_ms"] = profile
+    # The floor while attrs and anyio load with WiseClient (wise_async's own classes use them today):
+    # httpx + attrs + anyio + the stdlib modules we add, as if wise_async and wise_api cost nothing.
+    floor = figures["httpx_median_ms"] + profile["attrs"] + profile["anyio"] + profile["stdlib"]
+    figures["floor_ratio_with_attrs_and_anyio"] = round(floor / figures["httpx_median_ms"], 3)
     return figures
 
 

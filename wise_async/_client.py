@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import hmac
 import os
 import ssl
 import time
@@ -27,7 +26,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 import attrs
 import httpx
-from wise_api.client import AuthenticatedClient
 from wise_api.facade import GeneratedNamespaces
 
 from ._api_version import check_api_version
@@ -56,6 +54,7 @@ from ._options import (
     check_options,
     phase_timeout,
 )
+from ._paginated_client import PaginationMixin
 from ._rate_limit import RateLimitedTransport, RateLimiter
 from ._retry import RetryPolicy
 from ._sca import RaiseScaRequired, ScaHandler
@@ -72,9 +71,10 @@ from ._tokens import (
 )
 from ._transport import RetryingTransport, connection_error
 from ._version import __version__
-from .pagination import PaginationMixin
 
 if TYPE_CHECKING:
+    from wise_api.client import AuthenticatedClient
+
     from ._jose import ClientKeyPair
     from .cards import CardSecrets
     from .files import Files
@@ -288,8 +288,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
                 timeout=phase_timeout(timeout),
                 headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
             )
-        self._low_level = AuthenticatedClient(base_url=self.environment.base_url, token="")
-        self._low_level.set_async_httpx_client(self._http)
+        self._low_level: AuthenticatedClient | None = None  # made on first use (imports wise_api.client)
         self._jose.bind(self._http)
 
     def _limited(
@@ -356,7 +355,14 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
     @property
     def low_level_client(self) -> AuthenticatedClient:
         """Pass as ``client=`` to any ``wise_api`` function; it shares this client's httpx stack."""
-        return self._low_level
+        low_level = self._low_level
+        if low_level is None:
+            from wise_api.client import AuthenticatedClient
+
+            low_level = AuthenticatedClient(base_url=self.environment.base_url, token="")
+            low_level.set_async_httpx_client(self._http)
+            self._low_level = low_level
+        return low_level
 
     @property
     def jose_keys(self) -> JoseKeyring:
@@ -384,7 +390,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
 
     @property
     def _generated_client(self) -> AuthenticatedClient:
-        return self._low_level
+        return self._low_level or self.low_level_client
 
     @property
     def user_tokens(self) -> OAuthTokens | None:
@@ -430,9 +436,12 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         try:
             if budget is None:
                 return await call
-            with anyio.fail_after(budget) as scope:
+            # anyio.fail_after without its two generator-based context managers (this runs on every call)
+            scope = anyio.CancelScope(deadline=anyio.current_time() + budget)
+            with scope:
                 request_kwargs["extensions"][BUDGET_SCOPE_EXTENSION] = scope
                 return await call
+            raise TimeoutError  # reached only when the scope cancelled the call: its deadline passed
         except TimeoutError:
             raise APITimeoutError(
                 f"{operation_id}: no complete answer within the call's {budget:g}s budget"
@@ -510,6 +519,8 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         """
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(callback_url).query)
         returned = query.get("state", [""])[0]
+        import hmac
+
         if not state or not hmac.compare_digest(returned.encode(), state.encode()):
             raise AuthorizationError("the redirect's state does not match the one sent: refusing the code")
         if "error" in query:

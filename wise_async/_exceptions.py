@@ -39,7 +39,6 @@ uses are normalised to :class:`ErrorDetail` by :func:`parse_error_details`, whic
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import urllib.parse
@@ -216,6 +215,8 @@ def _details_from_text(text: str, content_type: str) -> list[ErrorDetail]:
         match = _HTML_TITLE_RE.search(stripped) or _HTML_H1_RE.search(stripped)
         if match is None:
             return []
+        import html
+
         title = _squash(html.unescape(_TAG_RE.sub("", match.group(1))))
         return [ErrorDetail(message=title)] if title else []
     return [ErrorDetail(message=_squash(stripped))]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 
 import httpx
-from wise_api import wire
 
 from ._operations import OperationSpec
 
@@ -36,6 +35,8 @@ def idempotency_key_of(request: httpx.Request) -> str | None:
 
 def _with_json_body(request: httpx.Request, body: object) -> httpx.Request:
     headers = httpx.Headers(request.headers)
+    from wise_api import wire
+
     content = wire.dumps(body)  # money stays exact: Decimal in, the same literal out
     headers.pop("content-length", None)
     return httpx.Request(
@@ -72,6 +73,8 @@ def apply_idempotency(
     body_key = op.idempotency_body_key
     if body_key is None or "json" not in request.headers.get("content-type", ""):
         return request
+    from wise_api import wire
+
     try:
         body = wire.loads(request.content or b"null")
     except ValueError:

@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 import httpx
-from wise_api import wire
 
 from ._exceptions import InvalidRequestError
 from ._idempotency import REQUESTED_KEY_EXTENSION
@@ -161,6 +160,8 @@ def _merge_body(request: dict[str, Any], extra: Mapping[str, Any]) -> None:
     content = request.get("content")
     content_type = httpx.Headers(request.get("headers") or {}).get("content-type", "")
     if content is not None and "json" in content_type:
+        from wise_api import wire
+
         body = wire.loads(content)  # Decimal in, the same literals out: amounts stay exact
         if not isinstance(body, dict):
             raise InvalidRequestError("extra_body needs a JSON object body")
