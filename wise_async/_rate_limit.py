@@ -33,6 +33,7 @@ from ._retry import parse_retry_after
 
 __all__ = ["InProcessRateLimiter", "RateLimitedTransport", "RateLimiter"]
 
+MAX_RESERVATIONS = 5  # a waiter that woke up too late this many times sends at its last slot anyway
 DEFAULT_PENALTY = 1.0  # seconds of silence after a 429 that carried no Retry-After
 logger = get_logger("rate_limit")
 
@@ -57,15 +58,21 @@ async def wait_for_slot(
     clock: Callable[[], float],
     sleep: Callable[[float], Awaitable[None]],
 ) -> None:
-    """Reserve a slot and sleep until it; reserve again if this task woke up too late to use it."""
-    while True:
-        asked = clock()
-        slot = asked + await reserve()
+    """Reserve a slot and sleep until it; reserve again if this task woke up too late to use it.
+
+    The wait is counted from the limiter's answer, so a request never leaves before its slot. A task
+    that keeps waking up late (a starved process) sends after ``MAX_RESERVATIONS`` tries rather than
+    waiting forever.
+    """
+    for _ in range(MAX_RESERVATIONS - 1):
+        wait = await reserve()
+        slot = clock() + wait
         while (now := clock()) < slot:
             await sleep(slot - now)
         if now - slot <= lateness:
             return
         logger.debug("woke %.3fs after its slot; taking a new one", now - slot)
+    await sleep(await reserve())
 
 
 def bucket_timing(rate: float, burst: int) -> tuple[float, float, float]:

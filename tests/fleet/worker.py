@@ -11,6 +11,7 @@ its client, makes ``warmup`` calls, reports ready (``RPUSH <ready> <pid>``), wai
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -101,6 +102,10 @@ async def job(redis: Redis, options: dict[str, Any]) -> dict[str, Any]:
 
 
 async def main(redis_url: str, jobs_key: str) -> None:
+    # The figures should measure the SDK, not other work on a shared machine: where allowed (root, as
+    # in CI) the fleet runs ahead of it (the measuring server thread runs further ahead still).
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, 0, -5)
     redis = Redis.from_url(redis_url, socket_timeout=None)  # BLPOP waits as long as the tests need
     while True:
         taken = await redis.blpop([jobs_key])
