@@ -160,8 +160,58 @@ async def _facade(rounds: int, per_round: int) -> Figures:
         if [type(p).__name__ for p in profiles] != ["PersonalProfile", "BusinessProfile"]:
             raise RuntimeError(f"unexpected parse: {profiles!r}")
         figures = await interleaved(raw, sdk, rounds=rounds, per_round=per_round)
+        figures["components_cpu_us"] = await _facade_components(wise, plain, raw, sdk, rounds, per_round)
     figures["body_bytes"] = len(body)
     return figures
+
+
+async def _facade_components(
+    wise: Any, plain: httpx.AsyncClient, raw: Call, sdk: Call, rounds: int, per_round: int
+) -> Figures:
+    """Where a facade call's time goes, each part timed in the same interleaved rounds (CPU µs per
+    call): the raw call, the same request through the SDK's httpx stack, then through
+    ``_send_operation`` (per-call options and the whole-call budget: an anyio cancel scope), the
+    generated parser alone, and the facade call. ``floor_ratio`` is (``send_operation`` + ``parse``)
+    ÷ ``raw_get_json``: the facade's ratio if everything between them cost nothing."""
+    from wise_api.api.profile import profile_list
+
+    stacked = wise.http_client
+    response = await stacked.get("/v2/profiles")
+    low_level = wise.low_level_client
+    phase = httpx.Timeout(30.0, connect=10.0)
+
+    async def raw_get() -> Any:
+        return await plain.get("/v2/profiles")
+
+    async def stack_request() -> Any:
+        return await stacked.request(
+            method="get", url="/v2/profiles", headers={}, extensions={}, timeout=phase
+        )
+
+    async def send_operation() -> Any:
+        request = {"method": "get", "url": "/v2/profiles", "headers": {}}
+        return await wise._send_operation(request, operation_id="profileList")
+
+    async def parse() -> Any:
+        return profile_list._parse_response(client=low_level, response=response)
+
+    parts: dict[str, Call] = {
+        "raw_get": raw_get,
+        "raw_get_json": raw,
+        "stack_request": stack_request,
+        "send_operation": send_operation,
+        "parse": parse,
+        "facade": sdk,
+    }
+    samples: dict[str, list[float]] = {name: [] for name in parts}
+    for _ in range(rounds // 2 or 1):
+        for name, call in parts.items():
+            samples[name].append((await _block(call, per_round))[0])
+    medians = {name: round(statistics.median(values) * 1e6, 2) for name, values in samples.items()}
+    medians["floor_ratio"] = round(
+        (medians["send_operation"] + medians["parse"]) / medians["raw_get_json"], 3
+    )
+    return medians
 
 
 async def _stack(rounds: int, per_round: int) -> Figures:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = [
@@ -67,23 +67,42 @@ _SECRET_KEYS = (
     "encryptedPayload",
     "keyMaterial",
 )
+
+
+class _LazyPattern:
+    """A regex compiled on its first use: redaction runs on log lines and errors, so importing the SDK
+    need not compile these (long) patterns."""
+
+    __slots__ = ("_compiled", "_source")
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+        self._compiled: re.Pattern[str] | None = None
+
+    def sub(self, repl: str | Callable[[re.Match[str]], str], string: str) -> str:
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = re.compile(self._source)
+        return compiled.sub(repl, string)
+
+
 _SECRET_KEYS_LOWER = frozenset(k.lower() for k in _SECRET_KEYS)
 _KEY_ALT = "|".join(re.escape(k) for k in sorted(_SECRET_KEYS, key=len, reverse=True))
 
-_PEM_PRIVATE_KEY_RE = re.compile(
+_PEM_PRIVATE_KEY_RE = _LazyPattern(
     r"-----BEGIN[A-Z ]*PRIVATE KEY-----"
     # A complete block, or (truncated log line) everything that still looks like the key body.
     r"(?:[\s\S]*?-----END[A-Z ]*PRIVATE KEY-----|[A-Za-z0-9+/=\s\\]*)"
 )
 # "key": "value" / 'key': 'value' / "key": 1234 — quote-aware, so escaped quotes inside stay masked.
-_QUOTED_PAIR_RE = re.compile(
+_QUOTED_PAIR_RE = _LazyPattern(
     r"""(?P<head>(?P<kq>["'])(?i:""" + _KEY_ALT + r""")(?P=kq)\s*:\s*)"""
     r"""(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|-?\d[\d.eE+-]*)"""
 )
 # The same inside a JSON document embedded as a string: {\"pin\": \"1234\"}.
-_ESCAPED_PAIR_RE = re.compile(r"""(?P<head>\\"(?i:""" + _KEY_ALT + r""")\\"\s*:\s*)\\".*?\\\"""")
+_ESCAPED_PAIR_RE = _LazyPattern(r"""(?P<head>\\"(?i:""" + _KEY_ALT + r""")\\"\s*:\s*)\\".*?\\\"""")
 # Form bodies and query strings: refresh_token=abc&...
-_FORM_PAIR_RE = re.compile(r"(?P<head>(?<![\w.-])(?i:" + _KEY_ALT + r")=)[^&\s\"'<>,;]+")
+_FORM_PAIR_RE = _LazyPattern(r"(?P<head>(?<![\w.-])(?i:" + _KEY_ALT + r")=)[^&\s\"'<>,;]+")
 # httpcore's DEBUG lines print header lists as byte-string tuples: (b'x-2fa-approval', b'<token>').
 _SECRET_HEADER_ALT = "|".join(
     re.escape(h)
@@ -98,17 +117,17 @@ _SECRET_HEADER_ALT = "|".join(
         "set-cookie",
     )
 )
-_HEADER_TUPLE_RE = re.compile(
+_HEADER_TUPLE_RE = _LazyPattern(
     r"""(?P<head>\(b?(?P<q>["'])(?i:"""
     + _SECRET_HEADER_ALT
     + r""")(?P=q),\s*b?)(?P<vq>["'])(?:(?!(?P=vq)).)*(?P=vq)"""
 )
 # user:password@ in any URL (httpx logs request URLs as they are).
-_URL_USERINFO_RE = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s'\"]+@")
-_AUTH_SCHEME_RE = re.compile(r"\b(?P<scheme>(?i:bearer|basic))\s+[A-Za-z0-9\-._~+/]+=*")
+_URL_USERINFO_RE = _LazyPattern(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://)[^/@\s'\"]+@")
+_AUTH_SCHEME_RE = _LazyPattern(r"\b(?P<scheme>(?i:bearer|basic))\s+[A-Za-z0-9\-._~+/]+=*")
 # 13-19 digits, optionally grouped by single spaces or dashes; not part of a longer number, a decimal
 # or an alphanumeric token (hex ids and UUIDs have long digit runs too).
-_CARD_NUMBER_RE = re.compile(r"(?<![0-9A-Za-z.])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z]|\.\d)")
+_CARD_NUMBER_RE = _LazyPattern(r"(?<![0-9A-Za-z.])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z]|\.\d)")
 
 
 def _mask_card_number(match: re.Match[str]) -> str:
