@@ -77,7 +77,7 @@ def money(value: object, currency: object) -> str:
     return f"{Decimal(str(value)):.2f} {currency}"
 
 
-def set_up_wise() -> tuple[FakeWise, FakeJose, rsa.RSAPrivateKey, str, int]:
+def set_up_wise() -> tuple[FakeWise, rsa.RSAPrivateKey, str, int]:
     """Wise's side of the story: a partner client, a user who authorized it, their SCA key, a card."""
     fake = FakeWise()
     jose = FakeJose.attach(fake)  # twcard speaks JWE, as Wise does
@@ -94,12 +94,12 @@ def set_up_wise() -> tuple[FakeWise, FakeJose, rsa.RSAPrivateKey, str, int]:
     balance_id = fake.seed_statement_transactions(
         30, start=now - 30 * 86_400, end=now - 86_400, currency="EUR", opening_balance=500
     )
-    return fake, jose, user_key, card_token, balance_id
+    return fake, user_key, card_token, balance_id
 
 
 async def run() -> None:
     say = Narrator()
-    fake, _jose, user_key, card_token, balance_id = set_up_wise()
+    fake, user_key, card_token, balance_id = set_up_wise()
     saved: list[OAuthTokens] = []
 
     async def save_tokens(tokens: OAuthTokens) -> None:  # Wise invalidates the old pair: persist each
