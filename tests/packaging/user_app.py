@@ -33,7 +33,6 @@ async def main() -> None:
         except WiseError as error:
             failure = error
         if TYPE_CHECKING:
-            reveal_type(wise.profiles.list)  # noqa: F821
             reveal_type(profiles)  # noqa: F821
             reveal_type(profiles[0].id)  # noqa: F821
             reveal_type(quote)  # noqa: F821
