@@ -94,18 +94,18 @@ Segment = str | re.Pattern[str] | object
 def _segments(path: str) -> list[Segment]:
     """A path template as per-segment matchers: literal text, any value, any quarter, or (for a segment
     mixing text and parameters) a regex of its own."""
-    segments: list[Segment] = []
-    for index, part in enumerate(path.split("/")):
-        if index == 1 and path_quarter(path):
-            segments.append(_ANY_QUARTER)
-        elif "{" not in part:
-            segments.append(part)
-        elif _PARAMETER.fullmatch(part):
-            segments.append(_ANY_VALUE)
+    parts = path.split("/")
+    segments: list[Segment] = list(parts)
+    for index, part in enumerate(parts):
+        if "{" not in part:
+            if index == 1 and part[:1].isdigit() and path_quarter(path):
+                segments[index] = _ANY_QUARTER
+        elif part[0] == "{" and part.index("}") == len(part) - 1:
+            segments[index] = _ANY_VALUE
         else:
             pieces = re.split(r"(\{[^}]+\})", part)
-            segments.append(
-                re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in pieces))
+            segments[index] = re.compile(
+                "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in pieces)
             )
     return segments
 
@@ -157,22 +157,41 @@ class _Node:
 class OperationTable:
     """Match ``(method, path)`` to an operation; literal segments win over templated ones.
 
-    A trie per method over the path's segments (no regex per operation): a request walks only the
-    branches its segments fit, and of the templates that fit, the one with the most literal characters
-    wins (the first in table order on a tie).
+    A trie per method over the path's segments (no regex per operation), built when the method is first
+    looked up: a request walks only the branches its segments fit, and of the templates that fit, the
+    one with the most literal characters wins (the first in table order on a tie).
     """
 
     def __init__(self, operations: Iterable[OperationSpec]) -> None:
-        self._by_method: dict[str, _Node] = {}
         self._by_id: dict[str, OperationSpec] = {}
+        self._pending: dict[str, list[tuple[int, OperationSpec]]] = {}  # by method, until first matched
+        self._by_method: dict[str, _Node] = {}
         for order, op in enumerate(operations):
-            node = self._by_method.get(op.method)
-            if node is None:
-                node = self._by_method[op.method] = _Node()
-            for segment in _segments(op.path):
-                node = node.child(segment)
-            node.ops.append((-len(_PARAMETER.sub("", op.path)), order, op))
+            self._pending.setdefault(op.method, []).append((order, op))
             self._by_id[op.operation_id] = op
+
+    def _trie(self, method: str) -> _Node | None:
+        """The method's trie, built on its first lookup (a client may never send some methods)."""
+        root = self._by_method.get(method)
+        if root is not None:
+            return root
+        pending = self._pending.get(method)
+        if pending is None:
+            return None
+        root = _Node()  # published only when complete: another thread may be looking up meanwhile
+        for order, op in pending:
+            node = root
+            for segment in _segments(op.path):
+                if isinstance(segment, str):  # the common case, inline: a literal child by its text
+                    child = node.literal.get(segment)
+                    if child is None:
+                        child = node.literal[segment] = _Node()
+                    node = child
+                else:
+                    node = node.child(segment)
+            literal_chars = len(_PARAMETER.sub("", op.path)) if "{" in op.path else len(op.path)
+            node.ops.append((-literal_chars, order, op))
+        return self._by_method.setdefault(method, root)
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -186,7 +205,7 @@ class OperationTable:
     def match(self, method: str, path: str) -> OperationSpec | None:
         """The operation at ``path``. A calendar-versioned operation also answers at any quarter, and at
         a ``/vN`` path when no operation of the bundle is there (code written before Wise moved it)."""
-        root = self._by_method.get(method) or self._by_method.get(method.upper())
+        root = self._by_method.get(method) or self._trie(method.upper())
         if root is None:
             return None
         found: list[tuple[int, int, OperationSpec]] = []
