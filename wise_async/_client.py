@@ -436,12 +436,9 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         try:
             if budget is None:
                 return await call
-            # anyio.fail_after without its two generator-based context managers (this runs on every call)
-            scope = anyio.CancelScope(deadline=anyio.current_time() + budget)
-            with scope:
+            with anyio.fail_after(budget) as scope:
                 request_kwargs["extensions"][BUDGET_SCOPE_EXTENSION] = scope
                 return await call
-            raise TimeoutError  # reached only when the scope cancelled the call: its deadline passed
         except TimeoutError:
             raise APITimeoutError(
                 f"{operation_id}: no complete answer within the call's {budget:g}s budget"
