@@ -332,7 +332,12 @@ def test_fleet_wide_rate_limit_holds_in_every_one_second_window(served: ServedFa
         f"{len(times)} requests in {elapsed:.1f} s, {failed} failed calls"
     )
     assert failed == 0 and len(times) == FLEET * calls
-    assert busiest <= rate + burst
+    # What the limiter governs: when each request leaves a worker, stamped as its slot is granted.
+    assert sent <= rate + burst
+    # The server's clock adds the loopback and uvicorn queue on a 2-core machine running 8 workers:
+    # requests that left in order can arrive bunched (seen: 137 arrivals in a window while the clients sent
+    # at most 105). Unlimited, the fleet sends its 4000 requests in a few seconds; the limit must show here.
+    assert busiest <= 2 * (rate + burst)
 
 
 def test_one_delivery_posted_to_four_processes_is_processed_once(redis_server: RedisServer) -> None:
