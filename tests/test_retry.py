@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+import dataclasses
 import email.utils
 from collections.abc import Callable
 
-import attrs
 import httpx
 import pytest
 
@@ -39,7 +39,7 @@ def test_retry_policy_defaults() -> None:
 
 def test_retry_policy_is_frozen_and_validated() -> None:
     policy = RetryPolicy()
-    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         policy.max_retries = 5  # type: ignore[misc]
     with pytest.raises(ValueError):
         RetryPolicy(max_retries=-1)

@@ -36,9 +36,9 @@ from ._exceptions import (
     WebhookVerificationError,
     WiseError,
 )
-from ._namespace import WiseResponse
 from ._options import RequestOptions
 from ._rate_limit import InProcessRateLimiter, RateLimiter
+from ._response import WiseResponse
 from ._retry import RetryPolicy
 from ._sca import (
     PartnerScaSolver,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import json
-import uuid
 from collections.abc import AsyncGenerator, Generator
 
 import httpx
@@ -27,7 +26,7 @@ import httpx
 from ._api_version import pin_api_version
 from ._environment import Environment
 from ._exceptions import MissingCredentialsError
-from ._idempotency import apply_idempotency
+from ._idempotency import apply_idempotency, random_uuid_text
 from ._operations import OperationSpec, OperationTable
 from ._options import SCA_HANDLER_EXTENSION
 from ._redaction import get_logger
@@ -152,7 +151,7 @@ class WiseAuth(httpx.Auth):
                 # httpx wrote Host from the original URL; it would still name the API host.
                 request.headers["Host"] = moved.netloc.decode("ascii")
         if CORRELATION_HEADER not in request.headers:
-            request.headers[CORRELATION_HEADER] = str(uuid.uuid4())
+            request.headers[CORRELATION_HEADER] = random_uuid_text()
         return apply_idempotency(request, op, optional_headers=self._optional_idempotency)
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:

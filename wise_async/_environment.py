@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Literal
 
-import attrs
 import httpx
 
 EnvironmentName = Literal["sandbox", "production"]
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class Environment:
     """The API host and the separate host of the card-secret (twcard) operations."""
 
@@ -95,5 +95,5 @@ def resolve_environment(
             f"environment must be 'sandbox', 'production' or an Environment, not {environment!r}"
         )
     if twcard_base_url is not None:  # an explicit twcard URL overrides the environment's
-        resolved = attrs.evolve(resolved, twcard_base_url=twcard_base_url.rstrip("/"))
+        resolved = replace(resolved, twcard_base_url=twcard_base_url.rstrip("/"))
     return resolved

@@ -43,9 +43,9 @@ import json
 import re
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-import attrs
 import httpx
 
 from ._idempotency import idempotency_key_of
@@ -104,7 +104,7 @@ _MAX_MESSAGE_CHARS = 500
 # Error bodies
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class ErrorDetail:
     """One error reported by Wise, whatever shape the body had.
 
@@ -249,7 +249,7 @@ def parse_error_details(body: bytes, content_type: str | None) -> list[ErrorDeta
 # SCA challenges
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class ScaChallenge:
     """One SCA challenge from the one-time-token status, so callers can pick how to clear it.
 
@@ -261,7 +261,7 @@ class ScaChallenge:
     required: bool = False
     passed: bool = False
     view_data: dict[str, Any] | None = None
-    alternatives: list[str] = attrs.field(factory=list)
+    alternatives: list[str] = field(default_factory=list)
 
     @classmethod
     def from_wise(cls, data: Mapping[str, Any]) -> ScaChallenge:
@@ -449,7 +449,7 @@ def _scrub_bytes(body: bytes, secrets: Sequence[str]) -> bytes:
 def _scrubbed_detail(detail: ErrorDetail, secrets: Sequence[str]) -> ErrorDetail:
     if detail.message is None or not secrets:
         return detail
-    return attrs.evolve(detail, message=_scrub(detail.message, secrets))
+    return replace(detail, message=_scrub(detail.message, secrets))
 
 
 def _truncate(text: str) -> str:

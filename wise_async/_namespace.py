@@ -11,10 +11,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType, ModuleType
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
-import attrs
 import httpx
 
 from ._exceptions import (
@@ -25,7 +24,8 @@ from ._exceptions import (
     WiseError,
     make_status_error,
 )
-from ._idempotency import idempotency_key_of, new_idempotency_uuid
+from ._idempotency import idempotency_key_of, random_uuid_text
+from ._response import WiseResponse
 
 T = TypeVar("T")
 _NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
@@ -51,20 +51,6 @@ class NamespaceHost(Protocol):
     def _generated_client(self) -> Any: ...
 
 
-@attrs.frozen
-class WiseResponse(Generic[T]):
-    """A successful call with everything an app may want to store or log."""
-
-    parsed: T
-    status_code: int
-    headers: httpx.Headers = attrs.field(repr=False)
-    content: bytes = attrs.field(repr=False)
-    idempotency_key: str | None
-    correlation_id: str | None
-    trace_id: str | None
-    http_response: httpx.Response = attrs.field(repr=False)
-
-
 class Namespace:
     """Base class of every generated namespace (``wise.transfers``, ``wise.quotes``...)."""
 
@@ -81,7 +67,7 @@ class Namespace:
             return value
         requested = options.get("idempotency_key")
         if requested is None:
-            return new_idempotency_uuid()
+            return UUID(random_uuid_text())
         try:
             return requested if isinstance(requested, UUID) else UUID(str(requested))
         except ValueError:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
-
-import attrs
 
 from ._api_version import path_quarter
 
@@ -20,7 +19,7 @@ TokenKind = Literal["UserToken", "PersonalToken", "ClientCredentialsToken", "Bas
 TWCARD_HOST_WORD = "twcard"
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class OperationSpec:
     """Facts about one operation that the spec states (or that the protocol notes make data)."""
 
@@ -37,12 +36,12 @@ class OperationSpec:
     idempotency_body_key: str | None
     request_content_types: tuple[str, ...]
     # Derived once (every request asks): not arguments, not compared, not shown.
-    _token_kinds: frozenset[str] = attrs.field(init=False, eq=False, repr=False)
-    _allows_anonymous: bool = attrs.field(init=False, eq=False, repr=False)
-    _api_version: str | None = attrs.field(init=False, eq=False, repr=False)
-    _twcard: bool = attrs.field(init=False, eq=False, repr=False)
+    _token_kinds: frozenset[str] = field(init=False, compare=False, repr=False)
+    _allows_anonymous: bool = field(init=False, compare=False, repr=False)
+    _api_version: str | None = field(init=False, compare=False, repr=False)
+    _twcard: bool = field(init=False, compare=False, repr=False)
 
-    def __attrs_post_init__(self) -> None:
+    def __post_init__(self) -> None:
         facts = {
             "_token_kinds": frozenset(kind for alternative in self.security for kind in alternative),
             "_allows_anonymous": not self.security

@@ -13,23 +13,24 @@ request extensions, so a derived client (``with_options``) shares the connection
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict
 
-import attrs
 import httpx
 
 from ._exceptions import InvalidRequestError
 from ._idempotency import REQUESTED_KEY_EXTENSION
 
 if TYPE_CHECKING:
+    import uuid
+
     from ._sca import ScaHandler
 
 MAX_RETRIES_EXTENSION = "wise_max_retries"
 SCA_HANDLER_EXTENSION = "wise_sca_handler"
 BUDGET_SCOPE_EXTENSION = "wise_budget_scope"
-"""The call's ``anyio`` cancel scope; the opt-in rate limiter moves its deadline by the time it queued."""
+"""The call's budget (``call_budget``); the opt-in rate limiter moves its deadline by the time it queued."""
 
 PHASE_TIMEOUTS = httpx.Timeout(30.0, connect=10.0)
 """Per-phase limits under a numeric budget: a hung read is retried within the budget, not waited out."""
@@ -50,13 +51,13 @@ class RequestOptions(TypedDict, total=False):
     idempotency_key: str | uuid.UUID
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class ClientDefaults:
     """What a client applies to every call unless the call says otherwise (``with_options`` derives)."""
 
     timeout: Timeout | None = DEFAULT_TIMEOUT
     max_retries: int | None = None  # None: the client's RetryPolicy
-    headers: Mapping[str, str] = attrs.field(factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
     sca_handler: ScaHandler | None = None  # None: the client's own
 
 

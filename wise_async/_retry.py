@@ -21,8 +21,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping
-
-import attrs
+from dataclasses import dataclass
 
 __all__ = [
     "REPLAYABLE_METHODS",
@@ -42,7 +41,7 @@ REPLAYABLE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 """Idempotent by HTTP semantics; POST and PATCH need an idempotency key to be replayed."""
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How many times and how patiently to retry; frozen so one instance can be shared by clients.
 
@@ -50,11 +49,18 @@ class RetryPolicy:
     by which a backoff delay may be shortened at random, to spread clients that failed together.
     """
 
-    max_retries: int = attrs.field(default=2, validator=attrs.validators.ge(0))
-    initial_delay: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
-    max_delay: float = attrs.field(default=8.0, validator=attrs.validators.ge(0))
-    max_retry_after: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
-    jitter: float = attrs.field(default=0.25, validator=[attrs.validators.ge(0), attrs.validators.le(1)])
+    max_retries: int = 2
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 60.0
+    jitter: float = 0.25
+
+    def __post_init__(self) -> None:
+        for name in ("max_retries", "initial_delay", "max_delay", "max_retry_after", "jitter"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"RetryPolicy.{name} must be >= 0, not {getattr(self, name)!r}")
+        if self.jitter > 1:
+            raise ValueError(f"RetryPolicy.jitter must be <= 1, not {self.jitter!r}")
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

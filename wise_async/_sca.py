@@ -16,9 +16,9 @@ import base64
 import contextlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-import attrs
 import httpx
 
 from ._exceptions import (
@@ -41,15 +41,21 @@ OTT_STATUS_PATH = "/v1/one-time-token/status"
 SendRaw = Callable[..., Awaitable[httpx.Response]]
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class ScaContext:
     """One challenge: the token, the rejected request/response, and a way to call Wise about it."""
 
-    one_time_token: str = attrs.field(repr=lambda _: "'***'")
+    one_time_token: str = field(repr=False)
     request: httpx.Request
     response: httpx.Response
     operation: OperationSpec | None
-    send: SendRaw = attrs.field(repr=False)
+    send: SendRaw = field(repr=False)
+
+    def __repr__(self) -> str:
+        return (
+            f"ScaContext(one_time_token='***', request={self.request!r}, response={self.response!r}, "
+            f"operation={self.operation!r})"
+        )
 
     async def status(self) -> tuple[list[ScaChallenge], str | None]:
         """The OTT's challenges and actionType (``GET /v1/one-time-token/status``)."""

@@ -17,9 +17,8 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Literal, cast
-
-import attrs
 
 from ._redaction import LOGGER_NAME
 
@@ -34,7 +33,7 @@ VARIABLES = (
 _LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class EnvironmentSettings:
     api_token: str | None = None
     client_id: str | None = None

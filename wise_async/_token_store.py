@@ -16,10 +16,9 @@ import json
 import threading
 import time
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import quote
-
-import attrs
 
 from ._exceptions import WiseError
 
@@ -37,7 +36,7 @@ __all__ = [
 ]
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class TokenKey:
     """Whose tokens: an OAuth client's own (``user=None``: client credentials) or one of its users'.
 

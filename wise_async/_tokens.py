@@ -14,10 +14,10 @@ import inspect
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import anyio
-import attrs
 
 from ._exceptions import APIStatusError, MissingCredentialsError
 from ._redaction import get_logger
@@ -37,16 +37,24 @@ def _hidden(value: object) -> str:
     return "***" if value else repr(value)
 
 
-@attrs.frozen
+@dataclass(frozen=True, slots=True)
 class OAuthTokens:
     """What ``/oauth/token`` returned; ``expires_at`` values are Unix timestamps (seconds)."""
 
-    access_token: str = attrs.field(repr=_hidden)
+    access_token: str = field(repr=False)
     expires_at: float | None = None
-    refresh_token: str | None = attrs.field(default=None, repr=_hidden)
+    refresh_token: str | None = field(default=None, repr=False)
     refresh_token_expires_at: float | None = None
     token_type: str = "bearer"
     scope: str | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"OAuthTokens(access_token={_hidden(self.access_token)}, expires_at={self.expires_at!r}, "
+            f"refresh_token={_hidden(self.refresh_token)}, "
+            f"refresh_token_expires_at={self.refresh_token_expires_at!r}, token_type={self.token_type!r}, "
+            f"scope={self.scope!r})"
+        )
 
     @classmethod
     def from_response(cls, data: object, *, now: float) -> OAuthTokens:
@@ -322,7 +330,7 @@ class UserTokens(_RefreshingProvider):
             {"grant_type": "refresh_token", "refresh_token": self._tokens.refresh_token}
         )
         if new.refresh_token is None:  # keep the refresh token if Wise did not rotate it
-            new = attrs.evolve(new, refresh_token=self._tokens.refresh_token)
+            new = replace(new, refresh_token=self._tokens.refresh_token)
         return new
 
     async def _refreshed(self, tokens: OAuthTokens) -> None:

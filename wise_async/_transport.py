@@ -19,9 +19,9 @@ import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 import anyio
-import attrs
 import httpx
 
 from ._body import DEFAULT_MAX_RESPONSE_BYTES, read_bounded
@@ -121,7 +121,7 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         policy = self.policy
         retries = request.extensions.get(MAX_RETRIES_EXTENSION)
         if retries is not None and retries != policy.max_retries:
-            policy = attrs.evolve(policy, max_retries=retries)
+            policy = replace(policy, max_retries=retries)
         debug = logger.isEnabledFor(logging.DEBUG)
         has_key: bool | None = None  # read from the request only when a retry is considered
         attempt = 0

@@ -49,8 +49,9 @@ if TYPE_CHECKING:
     from wise_api.types import File
 
     from ._client import WiseClient
-    from ._namespace import NamespaceHost, WiseResponse
+    from ._namespace import NamespaceHost
     from ._options import RequestOptions
+    from ._response import WiseResponse
 
 __all__ = ["FileSource", "Files", "Upload", "sniff_content_type"]
 

@@ -163,3 +163,25 @@ def test_filling_a_body_key_keeps_every_amount_literal_exact() -> None:
     )
     rebuilt = apply_idempotency(request, spec)
     assert rebuilt.content.startswith(sent[:-1] + b',"customerTransactionId":"')
+
+
+# --------------------------------------------------------------------------- minted keys
+
+
+def test_minted_keys_are_random_version_4_uuids_in_canonical_text() -> None:
+    from wise_async._idempotency import random_uuid_text
+
+    keys = [random_uuid_text() for _ in range(2000)]
+    assert len(set(keys)) == len(keys)
+    for key in keys:
+        parsed = uuid.UUID(key)
+        assert (parsed.version, parsed.variant) == (4, uuid.RFC_4122)
+        assert str(parsed) == key
+    # every one of the 122 random bits varies across the sample (none stuck at 0 or 1)
+    values = [uuid.UUID(key).int for key in keys]
+    fixed = (0xF000 << 64) | (0xC000 << 48)
+    varying = 0
+    for bit in range(128):
+        seen = {(v >> bit) & 1 for v in values}
+        varying += len(seen) == 2
+    assert varying == 128 - bin(fixed).count("1")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import anyio
-import attrs
 import httpx
 import pytest
 from cryptography.fernet import Fernet, InvalidToken
@@ -93,7 +93,7 @@ async def test_memory_store_forgets_pairs_past_their_refresh_expiry() -> None:
 
 async def test_redis_store_expires_keys_with_the_refresh_token(redis: Redis) -> None:
     store = RedisTokenStore(redis)
-    await store.save(KEY, attrs.evolve(PAIR, refresh_token_expires_at=time.time() + 86400))
+    await store.save(KEY, dataclasses.replace(PAIR, refresh_token_expires_at=time.time() + 86400))
     ttl = await redis.pttl(store.name(KEY))
     assert 86_000_000 < ttl <= 86_400_000
     client_key = TokenKey("client-1")
