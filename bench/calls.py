@@ -170,7 +170,7 @@ async def _facade_components(
 ) -> Figures:
     """Where a facade call's time goes, each part timed in the same interleaved rounds (CPU µs per
     call): the raw call, the same request through the SDK's httpx stack, then through
-    ``_send_operation`` (per-call options and the whole-call budget: an anyio cancel scope), the
+    ``_send_operation`` (per-call options and the whole-call budget, ``asyncio.timeout``), the
     generated parser alone, and the facade call. ``floor_ratio`` is (``send_operation`` + ``parse``)
     ÷ ``raw_get_json``: the facade's ratio if everything between them cost nothing."""
     from wise_api.api.profile import profile_list

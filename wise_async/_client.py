@@ -18,19 +18,19 @@ import ssl
 import time
 import urllib.parse
 from collections.abc import Awaitable, Mapping
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
-import attrs
 import httpx
 from wise_api.facade import GeneratedNamespaces
 
 from ._api_version import check_api_version
 from ._auth import SCA_SIDE_REQUEST, Credentials, WiseAuth
 from ._body import DEFAULT_MAX_RESPONSE_BYTES
+from ._budget import call_budget
 from ._download import download_to
 from ._environment import Environment, EnvironmentName, resolve_environment
 from ._exceptions import (
@@ -334,14 +334,14 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
                     derived.__dict__.pop(name, None)
         defaults = self._defaults
         if not isinstance(timeout, NotGiven):
-            defaults = attrs.evolve(defaults, timeout=timeout)
+            defaults = replace(defaults, timeout=timeout)
         if not isinstance(max_retries, NotGiven):
             check_options({"max_retries": max_retries})
-            defaults = attrs.evolve(defaults, max_retries=max_retries)
+            defaults = replace(defaults, max_retries=max_retries)
         if not isinstance(default_headers, NotGiven):
-            defaults = attrs.evolve(defaults, headers={**defaults.headers, **default_headers})
+            defaults = replace(defaults, headers={**defaults.headers, **default_headers})
         if not isinstance(sca_handler, NotGiven):
-            defaults = attrs.evolve(defaults, sca_handler=sca_handler)
+            defaults = replace(defaults, sca_handler=sca_handler)
             derived.sca_handler = sca_handler
         derived._defaults = defaults
         derived._owns_http = False
@@ -436,8 +436,8 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         try:
             if budget is None:
                 return await call
-            with anyio.fail_after(budget) as scope:
-                request_kwargs["extensions"][BUDGET_SCOPE_EXTENSION] = scope
+            async with call_budget(budget) as deadline:
+                request_kwargs["extensions"][BUDGET_SCOPE_EXTENSION] = deadline
                 return await call
         except TimeoutError:
             raise APITimeoutError(
