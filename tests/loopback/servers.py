@@ -25,6 +25,28 @@ import uvicorn
 
 
 @contextlib.contextmanager
+def serve_sockets(handle: Callable[[socketserver.StreamRequestHandler], None]) -> Iterator[str]:
+    """A threaded TCP server on a free loopback port that calls ``handle`` for each connection (blocking
+    sockets: the handler writes bytes exactly as a test wants them); yields its ``http://`` URL."""
+
+    class Handler(socketserver.StreamRequestHandler):
+        def handle(self) -> None:
+            handle(self)
+
+    class Server(socketserver.ThreadingTCPServer):
+        daemon_threads = True
+        allow_reuse_address = True
+
+    server = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
 def serve_in_thread(app: Any) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free loopback port in its own thread and event loop; yields its URL.
 
@@ -160,25 +182,15 @@ class FaultProxy:
         self._lock = threading.Lock()
         proxy = self
 
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self) -> None:
-                proxy._handle(self.connection, self.rfile)
-
-        class Server(socketserver.ThreadingTCPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-        self._server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._serving = serve_sockets(lambda handler: proxy._handle(handler.connection, handler.rfile))
+        self.url = ""
 
     def __enter__(self) -> FaultProxy:
-        self._thread.start()
+        self.url = self._serving.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._serving.__exit__(None, None, None)
 
     def add(
         self, fault: Fault, *, method: str | None = None, path_prefix: str = "", times: int | None = 1

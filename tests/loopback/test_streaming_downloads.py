@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime
 import socketserver
-import threading
 import tracemalloc
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,8 @@ import pytest
 from bundle_paths import path_of
 
 from wise_async import APIConnectionError, NotFoundError, RetryPolicy, WiseClient
+
+from .servers import serve_sockets
 
 SIZE = 50 * 1024 * 1024
 CHUNK = bytes(range(256)) * 256  # 64 KiB, written over and over: the server allocates nothing per chunk
@@ -27,45 +28,34 @@ class StatementServer:
     def __init__(self) -> None:
         self.cut_first = 0
         self.requests: list[str] = []
-        server = self
+        self.url = ""
 
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self) -> None:
-                line = self.rfile.readline(65537).decode("latin-1")
-                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                    pass
-                server.requests.append(line.split(" ")[1])
-                if "statement" not in line:
-                    self.wfile.write(
-                        b"HTTP/1.1 404 Not Found\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}"
-                    )
-                    return
-                cut = len(server.requests) <= server.cut_first
-                head = f"HTTP/1.1 200 OK\r\ncontent-type: application/pdf\r\ncontent-length: {SIZE}\r\n"
-                self.wfile.write((head + "connection: close\r\n\r\n").encode())
-                sent = 0
-                with contextlib.suppress(OSError):
-                    while sent < SIZE:
-                        if cut and sent >= 10 * 1024 * 1024:
-                            return  # connection dropped mid-body
-                        self.wfile.write(CHUNK[: min(len(CHUNK), SIZE - sent)])
-                        sent += len(CHUNK)
-
-        class Server(socketserver.ThreadingTCPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def handle(self, handler: socketserver.StreamRequestHandler) -> None:
+        line = handler.rfile.readline(65537).decode("latin-1")
+        while handler.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+            pass
+        self.requests.append(line.split(" ")[1])
+        if "statement" not in line:
+            handler.wfile.write(b"HTTP/1.1 404 Not Found\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}")
+            return
+        cut = len(self.requests) <= self.cut_first
+        head = f"HTTP/1.1 200 OK\r\ncontent-type: application/pdf\r\ncontent-length: {SIZE}\r\n"
+        handler.wfile.write((head + "connection: close\r\n\r\n").encode())
+        sent = 0
+        with contextlib.suppress(OSError):
+            while sent < SIZE:
+                if cut and sent >= 10 * 1024 * 1024:
+                    return  # connection dropped mid-body
+                handler.wfile.write(CHUNK[: min(len(CHUNK), SIZE - sent)])
+                sent += len(CHUNK)
 
 
 @pytest.fixture
 def statement_server() -> Iterator[StatementServer]:
     served = StatementServer()
-    yield served
-    served.server.shutdown()
-    served.server.server_close()
+    with serve_sockets(served.handle) as url:
+        served.url = url
+        yield served
 
 
 def _client(server: StatementServer, **kwargs: object) -> WiseClient:

@@ -18,7 +18,6 @@ import gzip
 import json
 import os
 import socketserver
-import threading
 import uuid
 import zlib
 from collections import Counter
@@ -30,6 +29,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from loopback.servers import serve_sockets
 
 from wise_async import RetryPolicy, WiseClient, WiseError
 
@@ -335,27 +335,18 @@ class _SocketScript:
     def __init__(self) -> None:
         self.answers: list[Answer] = []
         self.served: list[int] = []
-        script = self
+        self.url = ""
 
-        class Handler(socketserver.StreamRequestHandler):
-            def handle(self) -> None:
-                while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
-                    pass  # the request line and headers (the SDK's bodies are small: read below)
-                answer = script.answers[min(len(script.served), len(script.answers) - 1)]
-                script.served.append(answer.status)
-                head = [f"HTTP/1.1 {answer.status} X", *(f"{k}: {v}" for k, v in answer.headers)]
-                head += [f"content-length: {len(answer.body)}", "connection: close"]
-                body = answer.body if answer.cut_after is None else answer.body[: answer.cut_after]
-                with contextlib.suppress(OSError):
-                    self.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
-
-        class Server(socketserver.ThreadingTCPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    def handle(self, handler: socketserver.StreamRequestHandler) -> None:
+        while handler.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+            pass  # the request line and headers (the SDK's bodies are small: read below)
+        answer = self.answers[min(len(self.served), len(self.answers) - 1)]
+        self.served.append(answer.status)
+        head = [f"HTTP/1.1 {answer.status} X", *(f"{k}: {v}" for k, v in answer.headers)]
+        head += [f"content-length: {len(answer.body)}", "connection: close"]
+        body = answer.body if answer.cut_after is None else answer.body[: answer.cut_after]
+        with contextlib.suppress(OSError):
+            handler.wfile.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body)
 
 
 SOCKET_EXAMPLES = max(1, EXAMPLES // 4)
@@ -364,9 +355,9 @@ SOCKET_EXAMPLES = max(1, EXAMPLES // 4)
 @pytest.fixture(scope="module")
 def socket_script() -> Iterator[_SocketScript]:
     script = _SocketScript()
-    yield script
-    script.server.shutdown()
-    script.server.server_close()
+    with serve_sockets(script.handle) as url:
+        script.url = url
+        yield script
 
 
 def test_every_answer_over_a_real_socket_ends_in_a_result_or_a_wise_error(
