@@ -33,7 +33,7 @@ from wise_async import (
 )
 from wise_async.testing import FakeWise
 
-from .conftest import CLIENT_ID, CLIENT_SECRET, NO_WAIT, personal_client
+from .conftest import CLIENT_ID, CLIENT_SECRET, NO_WAIT, personal_client, quote_and_recipient
 from .servers import FaultProxy, answer
 
 UNAVAILABLE = answer(503, b'{"error":"unavailable"}')
@@ -89,24 +89,10 @@ async def test_an_explicit_idempotency_key_is_used_for_header_and_body_keys(
             body={"currency": "EUR", "type": "SAVINGS", "name": "Trip"},
             idempotency_key=key,
         )
-        quote = await wise.quotes.create(
-            fake.personal_profile_id,
-            body={"sourceCurrency": "GBP", "targetCurrency": "EUR", "sourceAmount": 10},
-        )
-        recipient = await wise.http_client.post(
-            path_of("recipientCreate"),
-            json={
-                "currency": "EUR",
-                "type": "iban",
-                "profile": fake.personal_profile_id,
-                "accountHolderName": "Bob",
-                "details": {"legalType": "PRIVATE", "iban": "DE89370400440532013000"},
-            },
-        )
+        quote_id, recipient_id = await quote_and_recipient(wise, fake)
         transfer_key = str(uuid.uuid4())
         await wise.transfers.create(
-            body={"targetAccount": recipient.json()["id"], "quoteUuid": str(quote.id)},
-            idempotency_key=transfer_key,
+            body={"targetAccount": recipient_id, "quoteUuid": quote_id}, idempotency_key=transfer_key
         )
     balance_call = next(e for e in proxy.exchanges if e.path.endswith("/balances"))
     assert balance_call.headers["x-idempotence-uuid"] == str(key)

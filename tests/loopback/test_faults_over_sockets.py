@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from bundle_paths import path_of
-from wise_api.models import QuoteCreateBody, TransferCreateBody
+from wise_api.models import TransferCreateBody
 
 from wise_async import (
     APIConnectionError,
@@ -29,7 +29,7 @@ from wise_async import (
 )
 from wise_async.testing import FakeWise
 
-from .conftest import personal_client
+from .conftest import personal_client, quote_and_recipient, quote_body
 from .servers import (
     FaultProxy,
     answer,
@@ -49,31 +49,12 @@ FAULTS = {
 }
 
 
-def _quote_body() -> QuoteCreateBody:
-    return QuoteCreateBody.from_dict({"sourceCurrency": "GBP", "targetCurrency": "EUR", "sourceAmount": 100})
-
-
-async def _quote_and_recipient(wise: WiseClient, fake: FakeWise) -> tuple[str, int]:
-    quote = await wise.quotes.create(fake.personal_profile_id, body=_quote_body())
-    recipient = await wise.http_client.post(
-        path_of("recipientCreate"),
-        json={
-            "currency": "EUR",
-            "type": "iban",
-            "profile": fake.personal_profile_id,
-            "accountHolderName": "Bob",
-            "details": {"legalType": "PRIVATE", "iban": "DE89370400440532013000"},
-        },
-    )
-    return str(quote.id), int(recipient.json()["id"])
-
-
 @pytest.mark.parametrize("fault", FAULTS)
 async def test_a_keyed_transfer_whose_answer_is_lost_is_retried_and_made_once(
     fake: FakeWise, proxy: FaultProxy, fault: str
 ) -> None:
     async with personal_client(fake, proxy, timeout=TIMEOUT) as wise:
-        quote_id, recipient_id = await _quote_and_recipient(wise, fake)
+        quote_id, recipient_id = await quote_and_recipient(wise, fake)
         proxy.add(FAULTS[fault](), method="POST", path_prefix=path_of("transferCreate"))
         key = str(uuid.uuid4())
         body = TransferCreateBody.from_dict(
@@ -111,7 +92,7 @@ async def test_a_post_without_a_key_reaches_the_server_once_under_every_fault(
     async with personal_client(fake, proxy, timeout=TIMEOUT) as wise:
         expected: type[Exception] = InternalServerError if fault == "503" else APIConnectionError
         with pytest.raises(expected) as caught:
-            await wise.quotes.create(fake.personal_profile_id, body=_quote_body())
+            await wise.quotes.create(fake.personal_profile_id, body=quote_body())
     assert proxy.count("POST", path_of("quoteCreate", profileId=fake.personal_profile_id)) == 1
     if fault == "stall past the timeout":
         assert isinstance(caught.value, APITimeoutError)
@@ -138,7 +119,7 @@ async def test_a_rate_limited_post_is_retried_because_wise_did_not_process_it(
         path_prefix=path_of("quoteCreate").split("{")[0],
     )
     async with personal_client(fake, proxy) as wise:
-        quote = await wise.quotes.create(fake.personal_profile_id, body=_quote_body())
+        quote = await wise.quotes.create(fake.personal_profile_id, body=quote_body())
     assert quote.id is not None
     assert proxy.count("POST", path_of("quoteCreate", profileId=fake.personal_profile_id)) == 2
     assert len(fake.calls("quoteCreate")) == 1
@@ -204,7 +185,7 @@ async def test_a_refused_connection_says_why_and_is_retried_as_nothing_was_sent(
         port = sock.getsockname()[1]  # nothing listens here once closed
     async with WiseClient(personal_token="t" * 20, base_url=f"http://127.0.0.1:{port}") as wise:
         with pytest.raises(APIConnectionError) as caught:
-            await wise.quotes.create(1, body=_quote_body())
+            await wise.quotes.create(1, body=quote_body())
     assert "could not connect" in str(caught.value)
     assert "refused" in str(caught.value).lower()
 

@@ -13,9 +13,8 @@ from wise_api.models import TransferCreateBody
 from wise_async import APITimeoutError, InProcessRateLimiter
 from wise_async.testing import FakeWise
 
-from .conftest import personal_client, user_client
+from .conftest import personal_client, quote_and_recipient, user_client
 from .servers import FaultProxy, close_mid_body, stall
-from .test_faults_over_sockets import _quote_and_recipient
 
 
 def test_refresh_and_a_retried_cut_body_under_trio(fake: FakeWise, proxy: FaultProxy) -> None:
@@ -33,7 +32,7 @@ def test_refresh_and_a_retried_cut_body_under_trio(fake: FakeWise, proxy: FaultP
                 for _ in range(20):
                     group.start_soon(call)
         async with personal_client(fake, proxy) as wise:
-            quote_id, recipient_id = await _quote_and_recipient(wise, fake)
+            quote_id, recipient_id = await quote_and_recipient(wise, fake)
             proxy.add(close_mid_body(), method="POST", path_prefix=path_of("transferCreate"))
             body = TransferCreateBody.from_dict(
                 {
