@@ -17,7 +17,8 @@ ratio are recorded too.
 * ``construction``: ``WiseClient()`` after the first one in a process (shared TLS context and table).
 * ``operation_table``: building the operation table of 238 operations (in a fresh interpreter).
 * ``paging``: 10,000 recipients (20 a page) from a loopback HTTP server in its own process, through
-  ``wise.iter_recipients`` against the same paging hand-written with httpx + ``json.loads``.
+  ``wise.iter_recipients`` against the same paging hand-written with httpx + ``json.loads``; beside it,
+  the parts of a page (raw GET, the SDK's stack, the generated parser, the facade call) per page.
 
 Run one: ``python -m bench.calls facade`` (prints JSON).
 """
@@ -431,12 +432,72 @@ async def _paging(rounds: int, per_round: int) -> Figures:
                 for fn, times in order[:: -1 if index % 2 else 1]:
                     gc.collect()
                     times.append(await _block(fn, 1))
+            components = await _paging_components(plain, wise, rounds)
     finally:
         server.terminate()
         server.wait(timeout=10)
     figures = ratio_figures(raw_times, sdk_times, unit="ms", scale=1e3)
     figures.update(recipients=RECIPIENTS, page_size=PAGE_SIZE, pages=RECIPIENTS // PAGE_SIZE + 1)
+    figures["components_cpu_us_per_page"] = components
     return figures
+
+
+async def _paging_components(plain: httpx.AsyncClient, wise: Any, rounds: int) -> Figures:
+    """Where a page's time goes (CPU µs per page over the first 100 pages, interleaved rounds): the raw
+    GET, + ``json.loads``; the same GET through the SDK's httpx stack (``wise.http_client``), + the
+    generated parser (20 typed recipients); the facade call (``wise.recipients.list``: per-call options
+    and the whole-call budget too). ``floor_ratio`` is (stack + parser) ÷ raw with ``json.loads``: the
+    paging ratio if the facade, the budget and the iterator cost nothing."""
+    from wise_api.api.recipient import recipient_list
+    from wise_api.types import UNSET
+
+    seeks: list[Any] = []
+    params: dict[str, Any] = {"size": PAGE_SIZE}
+    while len(seeks) < 100:
+        page = json.loads((await plain.get("/v2/accounts", params=params)).content)
+        seeks.append(params.get("seekPosition"))
+        if page.get("seekPositionForNext") is None:
+            break
+        params["seekPosition"] = page["seekPositionForNext"]
+    queries = [{"size": PAGE_SIZE} if s is None else {"size": PAGE_SIZE, "seekPosition": s} for s in seeks]
+    stacked, low_level = wise.http_client, wise.low_level_client
+
+    async def raw_get() -> None:
+        for query in queries:
+            await plain.get("/v2/accounts", params=query)
+
+    async def raw_get_json() -> None:
+        for query in queries:
+            json.loads((await plain.get("/v2/accounts", params=query)).content)
+
+    async def stack_get() -> None:
+        for query in queries:
+            await stacked.get("/v2/accounts", params=query)
+
+    async def stack_parse() -> None:
+        for query in queries:
+            response = await stacked.get("/v2/accounts", params=query)
+            recipient_list._parse_response(client=low_level, response=response)
+
+    async def facade() -> None:
+        for query in queries:
+            await wise.recipients.list(size=PAGE_SIZE, seek_position=query.get("seekPosition", UNSET))
+
+    parts: dict[str, Call] = {
+        "raw_get": raw_get,
+        "raw_get_json": raw_get_json,
+        "stack_get": stack_get,
+        "stack_parse": stack_parse,
+        "facade": facade,
+    }
+    samples: dict[str, list[float]] = {name: [] for name in parts}
+    for index in range(rounds):
+        for name, call in list(parts.items())[:: -1 if index % 2 else 1]:
+            gc.collect()
+            samples[name].append((await _block(call, 1))[0] / len(queries))
+    medians = {name: round(statistics.median(values) * 1e6, 1) for name, values in samples.items()}
+    medians["floor_ratio"] = round(medians["stack_parse"] / medians["raw_get_json"], 3)
+    return medians
 
 
 MEASURES: dict[str, Callable[[int, int], Awaitable[Figures]]] = {
