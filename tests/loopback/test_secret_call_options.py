@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from wise_async import (
     APITimeoutError,
     ClientClosedError,
+    InProcessRateLimiter,
     InternalServerError,
     InvalidRequestError,
     ScaRequiredError,
@@ -265,3 +266,15 @@ async def test_sca_resume_replays_through_the_client_the_call_was_made_with(
     assert first.body == resumed.body  # the identical encrypted request
     assert resumed.headers["x-derived"] == "yes" and resumed.headers["x-debug"] == "1"
     assert isinstance(wise.card_secrets, CardSecrets)
+
+
+async def test_a_resume_without_a_budget_leaves_the_finished_calls_budget_alone(
+    fake: FakeWise, proxy: FaultProxy, card: FakeCard
+) -> None:
+    fake.sca_operations.add("cardPinGet")
+    limiter = InProcessRateLimiter(rate=10, burst=1)  # the replay queues, as under load
+    async with user_client(fake, proxy, timeout=None, rate_limiter=limiter) as wise:
+        with pytest.raises(ScaRequiredError) as info:
+            await wise.card_secrets.get_pin(card.token, timeout=5)
+        fake.approve_ott(info.value.one_time_token)
+        assert (await info.value.resume()).reveal_pin() == card.pin
