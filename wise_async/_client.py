@@ -17,7 +17,7 @@ import os
 import ssl
 import time
 import urllib.parse
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -51,6 +51,7 @@ from ._options import (
     ClientDefaults,
     Timeout,
     apply_options,
+    budget_of,
     check_options,
     phase_timeout,
 )
@@ -106,6 +107,9 @@ def client_certificate_context(cert: str | tuple[str, str] | tuple[str, str, str
 
 
 _NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
+_BODY_KEYS = frozenset({"json", "content", "data", "files"})
+SendRequest = Callable[[dict[str, Any]], Awaitable[httpx.Response]]
+"""Sends one request (httpx ``request`` keywords) of a ``WiseClient._logical_call``."""
 
 
 class NotGiven:
@@ -289,7 +293,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
                 headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
             )
         self._low_level: AuthenticatedClient | None = None  # made on first use (imports wise_api.client)
-        self._jose.bind(self._http)
+        self._jose.bind(self)
 
     def _limited(
         self, transport: httpx.AsyncBaseTransport, limiter: RateLimiter | None
@@ -364,15 +368,24 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
             self._low_level = low_level
         return low_level
 
-    @property
+    @cached_property
     def jose_keys(self) -> JoseKeyring:
-        """JOSE keys: the client's own (upload them) and Wise's (fetched on first use, cached)."""
-        return self._jose.keyring
+        """JOSE keys: the client's own (upload them) and Wise's (fetched on first use, cached).
 
-    @property
+        A derived client (``with_options``) gets a view of the same keyring and key cache that sends
+        with its own defaults.
+        """
+        return self._jose.keyring.for_client(self)
+
+    @cached_property
     def card_secrets(self) -> CardSecrets:
-        """Card details, card PIN and preset PIN over the twcard host (``wise_async.cards``)."""
-        return self._jose.card_secrets
+        """Card details, card PIN and preset PIN over the twcard host (``wise_async.cards``).
+
+        Derived clients share the card key cache (and ``alg``) and send with their own defaults.
+        """
+        from .cards import CardSecrets
+
+        return CardSecrets(self, keys=self._jose.card_keys)
 
     @cached_property
     def statements(self) -> BalanceStatements:
@@ -409,6 +422,38 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         return await self._within_budget(
             self._http.request(**request_kwargs), request_kwargs, budget, operation_id
         )
+
+    async def _logical_call(
+        self,
+        run: Callable[[SendRequest], Awaitable[T]],
+        *,
+        operation_id: str,
+        options: Mapping[str, Any] = _NO_OPTIONS,
+    ) -> T:
+        """One logical call made of several requests (a card secret: key fetch, POST, one re-encrypted
+        POST; a JOSE key): ``run`` gets a ``send`` for each of its requests.
+
+        Every request gets the client's defaults and the call's ``options`` (``apply_options``, as for
+        an operation; ``extra_body`` only where a request has a body), and all of them run under one
+        budget, with the closed-client check and typed errors of ``_within_budget``.
+        """
+        if options:
+            check_options(options)
+        budget = budget_of(options.get("timeout", self._defaults.timeout))
+        scope: dict[str, Any] = {"extensions": {}}  # _within_budget leaves the budget's scope here
+        bodyless = {k: v for k, v in options.items() if k != "extra_body"}
+
+        async def send(request_kwargs: dict[str, Any]) -> httpx.Response:
+            has_body = not _BODY_KEYS.isdisjoint(request_kwargs)
+            request_kwargs, _ = apply_options(
+                request_kwargs, self._defaults, options if has_body else bodyless
+            )
+            deadline = scope["extensions"].get(BUDGET_SCOPE_EXTENSION)
+            if deadline is not None:
+                request_kwargs["extensions"][BUDGET_SCOPE_EXTENSION] = deadline
+            return await self._http.request(**request_kwargs)
+
+        return await self._within_budget(run(send), scope, budget, operation_id)
 
     async def _download(
         self,

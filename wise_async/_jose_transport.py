@@ -47,9 +47,10 @@ from ._compact import as_compact, compact_segments
 from ._redaction import get_logger
 
 if TYPE_CHECKING:
+    from ._client import WiseClient
     from ._jose import ClientKeyPair, JweRequest, JwsAlg
     from ._operations import OperationSpec
-    from .cards import CardSecrets
+    from .cards import CardKeys
     from .jose import JoseKeyring, WisePublicKey
 
 __all__ = [
@@ -360,10 +361,12 @@ class JoseTransport(httpx.AsyncBaseTransport):
 
 
 class JoseSupport:
-    """What ``WiseClient`` keeps for JOSE: the keyring, the transport layer and the card helpers.
+    """What ``WiseClient`` keeps for JOSE: the keyring, the transport layer and the card key cache.
 
-    The keyring and card helpers (and with them joserfc) are only imported when first used, so a
-    client that never touches JOSE pays nothing for it.
+    One is shared by a client and every client derived from it (``with_options``): the keyring and
+    the card key cache are the same for all, while each client's ``jose_keys`` / ``card_secrets``
+    sends with that client's defaults. The keyring and card helpers (and with them joserfc) are only
+    imported when first used, so a client that never touches JOSE pays nothing for it.
     """
 
     def __init__(
@@ -372,8 +375,8 @@ class JoseSupport:
         self._given = jose_keys
         self._operation_for = operation_for
         self._keyring: JoseKeyring | None = None
-        self._cards: CardSecrets | None = None
-        self._http: httpx.AsyncClient | None = None
+        self._card_keys: CardKeys | None = None
+        self._client: WiseClient | None = None
 
     def wrap(self, transport: httpx.AsyncBaseTransport) -> JoseTransport:
         return JoseTransport(
@@ -383,10 +386,11 @@ class JoseSupport:
             automatic=self._given is not None,
         )
 
-    def bind(self, http: httpx.AsyncClient) -> None:
-        self._http = http
+    def bind(self, client: WiseClient) -> None:
+        """The client that owns the httpx stack: the transport layer's own key fetches go through it."""
+        self._client = client
         if self._keyring is not None:
-            self._keyring.bind(http)
+            self._keyring.bind(client)
 
     @property
     def keyring(self) -> JoseKeyring:
@@ -394,16 +398,15 @@ class JoseSupport:
             from .jose import JoseKeyring
 
             self._keyring = JoseKeyring.coerce(self._given)
-            if self._http is not None:
-                self._keyring.bind(self._http)
+            if self._client is not None:
+                self._keyring.bind(self._client)
         return self._keyring
 
     @property
-    def card_secrets(self) -> CardSecrets:
-        if self._cards is None:
-            from .cards import CardSecrets
+    def card_keys(self) -> CardKeys:
+        """The card encryption keys fetched so far (and the key wrap), for every client sharing this."""
+        if self._card_keys is None:
+            from .cards import CardKeys
 
-            if self._http is None:
-                raise RuntimeError("JoseSupport is not bound to an httpx client")
-            self._cards = CardSecrets(self._http)
-        return self._cards
+            self._card_keys = CardKeys()
+        return self._card_keys

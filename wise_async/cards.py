@@ -20,6 +20,10 @@ device and forward what it builds with :meth:`CardSecrets.relay`; the device dec
 
 ``cardSensitiveDetailsGet`` and ``cardPinGet`` are SCA-protected: the client's ``sca_handler`` runs as
 for any call, and a :class:`~wise_async.ScaRequiredError` can be resumed with ``await err.resume()``.
+
+Every method takes the per-call options of any SDK call (``timeout=``, ``max_retries=``,
+``extra_headers=``...) and is one logical call of the client it was reached through
+(``WiseClient._logical_call``): its key fetch and POSTs share one budget and that client's defaults.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Mapping
-from typing import Any, Final, Literal, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 import anyio
 import attrs
@@ -46,13 +50,21 @@ from ._jose import (
     encrypt_jwe,
     load_public_key,
 )
+from ._options import BUDGET_SCOPE_EXTENSION, check_options
 from ._redaction import get_logger
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ._client import SendRequest, WiseClient
+    from ._options import RequestOptions
 
 __all__ = [
     "CARD_TOKEN_HEADER",
     "ORDER_ID_HEADER",
     "CardDataKind",
     "CardEncryptionKey",
+    "CardKeys",
     "CardPin",
     "CardSecrets",
     "RelayedCardResponse",
@@ -72,6 +84,12 @@ PATHS: Final[dict[str, str]] = {
     "details": "/twcard-data/v1/sensitive-card-data/details",
     "pin": "/twcard-data/v1/sensitive-card-data/pin",
     "preset-pin": "/twcard-data/v1/sensitive-card-data/preset-pin",
+}
+KEY_OPERATION: Final = "cardEncryptionKeyGet"
+OPERATIONS: Final[dict[str, str]] = {
+    "details": "cardSensitiveDetailsGet",
+    "pin": "cardPinGet",
+    "preset-pin": "cardOrderPresetPin",
 }
 # Statuses after which a rotated card key is worth checking for (Wise cannot read the payload).
 _KEY_SUSPECT_STATUSES: Final = frozenset({400, 422, 500})
@@ -297,40 +315,94 @@ def _header_value(name: str, value: str | int) -> str:
     return text
 
 
-class CardSecrets:
-    """``wise.card_secrets``: card details, card PIN and preset PIN through the twcard protocol."""
+def _check_alg(alg: str) -> JweRequestAlg:
+    if alg not in JWE_REQUEST_ALGORITHMS:
+        raise JoseKeyError(f"card payload key wrap must be one of {sorted(JWE_REQUEST_ALGORITHMS)}")
+    return cast(JweRequestAlg, alg)
 
-    def __init__(self, http: httpx.AsyncClient, *, alg: JweRequestAlg = "RSA1_5") -> None:
-        self._http = http
-        self.alg: JweRequestAlg = self._check_alg(alg)
-        self._keys: dict[int, CardEncryptionKey] = {}
-        self._current: int | None = None
-        self._lock = anyio.Lock()
-        self.fetch_count = 0
+
+class CardKeys:
+    """Wise's card encryption keys fetched so far (by version) and the key wrap to use.
+
+    One is shared by a client and the clients derived from it (``with_options``), so a key is fetched
+    once for all of them.
+    """
+
+    def __init__(self, alg: JweRequestAlg = "RSA1_5") -> None:
+        self.alg: JweRequestAlg = _check_alg(alg)
+        self.keys: dict[int, CardEncryptionKey] = {}
+        self.current: int | None = None
+        self.lock = anyio.Lock()
+        self.fetches = 0
 
     def __repr__(self) -> str:
-        return f"CardSecrets(alg={self.alg!r}, key_versions={sorted(self._keys)})"
+        return f"CardKeys(alg={self.alg!r}, key_versions={sorted(self.keys)})"
 
-    @staticmethod
-    def _check_alg(alg: str) -> JweRequestAlg:
-        if alg not in JWE_REQUEST_ALGORITHMS:
-            raise JoseKeyError(f"card payload key wrap must be one of {sorted(JWE_REQUEST_ALGORITHMS)}")
-        return cast(JweRequestAlg, alg)
+
+class CardSecrets:
+    """``wise.card_secrets``: card details, card PIN and preset PIN through the twcard protocol.
+
+    Every method takes the per-call options of any SDK call (``timeout``, ``max_retries``,
+    ``extra_headers``, ``extra_query``, ``extra_body``, ``idempotency_key``). A method is one logical
+    call: the key fetch (when the key is not cached), the POST and the one re-encrypted POST after a key
+    rotation all get the options and share one ``timeout`` budget. ``extra_body`` is merged into the
+    POSTed ``{"keyVersion", "encryptedPayload"}`` envelope, never into the encrypted payload. The twcard
+    POSTs have no idempotency key, so they are never sent twice by the retry layer.
+    """
+
+    def __init__(
+        self, client: WiseClient, *, alg: JweRequestAlg = "RSA1_5", keys: CardKeys | None = None
+    ) -> None:
+        """``keys`` shares another client's card key cache (and its ``alg``, which ``alg`` then does
+        not replace)."""
+        self._client = client
+        self._keys = keys if keys is not None else CardKeys(alg)
+
+    def __repr__(self) -> str:
+        return f"CardSecrets(alg={self.alg!r}, key_versions={sorted(self._keys.keys)})"
+
+    @property
+    def alg(self) -> JweRequestAlg:
+        """The key wrap of card payloads (``RSA1_5``, Wise's card guide; or ``RSA-OAEP-256``)."""
+        return self._keys.alg
+
+    @alg.setter
+    def alg(self, alg: JweRequestAlg) -> None:
+        self._keys.alg = _check_alg(alg)
+
+    @property
+    def fetch_count(self) -> int:
+        """How many times the card encryption key was fetched (for tests and metrics)."""
+        return self._keys.fetches
 
     # ------------------------------------------------------------------ key
 
-    async def encryption_key(self, *, refresh: bool = False) -> CardEncryptionKey:
+    async def encryption_key(
+        self, *, refresh: bool = False, **options: Unpack[RequestOptions]
+    ) -> CardEncryptionKey:
         """The current card encryption key (cached by version; ``refresh`` fetches it again)."""
-        if not refresh and self._current is not None:
-            return self._keys[self._current]
-        stale = self._current
-        async with self._lock:
-            if self._current is not None and (not refresh or self._current != stale):
-                return self._keys[self._current]  # another task fetched it meanwhile
-            response = await self._http.get(KEY_PATH, extensions=_NO_JOSE)
+        if not refresh and self._keys.current is not None:
+            if options:
+                check_options(options)
+            return self._keys.keys[self._keys.current]
+
+        async def run(send: SendRequest) -> CardEncryptionKey:
+            return await self._encryption_key(send, refresh=refresh)
+
+        return await self._client._logical_call(run, operation_id=KEY_OPERATION, options=options)
+
+    async def _encryption_key(self, send: SendRequest, *, refresh: bool = False) -> CardEncryptionKey:
+        cache = self._keys
+        if not refresh and cache.current is not None:
+            return cache.keys[cache.current]
+        stale = cache.current
+        async with cache.lock:
+            if cache.current is not None and (not refresh or cache.current != stale):
+                return cache.keys[cache.current]  # another task fetched it meanwhile
+            response = await send({"method": "GET", "url": KEY_PATH, "extensions": _NO_JOSE})
             if not response.is_success:
                 raise make_status_error(response, message="could not fetch the card encryption key")
-            self.fetch_count += 1
+            cache.fetches += 1
             try:
                 data = response.json()
                 version, material = data["version"], data["key"]
@@ -341,32 +413,51 @@ class CardSecrets:
             key = load_public_key(material)
             if not isinstance(key, RSAKey):
                 raise JoseKeyError("the card encryption key must be an RSA key")
-            self._keys[version] = CardEncryptionKey(version, material, key)
-            self._current = version
+            cache.keys[version] = CardEncryptionKey(version, material, key)
+            cache.current = version
             logger.debug("card encryption key version %d fetched", version)
-            return self._keys[version]
+            return cache.keys[version]
 
     # ------------------------------------------------------------------ operations
 
     async def get_details(
-        self, card_token: str, *, alg: JweRequestAlg | None = None, nonce: str | None = None
+        self,
+        card_token: str,
+        *,
+        alg: JweRequestAlg | None = None,
+        nonce: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SensitiveCardDetails:
         """PAN, CVV, expiry and name of an ACTIVE or FROZEN card (``cardSensitiveDetailsGet``)."""
-        data = await self._exchange("details", card_token, {"nonce": nonce or str(uuid.uuid4())}, alg)
+        data = await self._exchange(
+            "details", card_token, {"nonce": nonce or str(uuid.uuid4())}, alg, options
+        )
         return SensitiveCardDetails.from_response(data)
 
     async def get_pin(
-        self, card_token: str, *, alg: JweRequestAlg | None = None, nonce: str | None = None
+        self,
+        card_token: str,
+        *,
+        alg: JweRequestAlg | None = None,
+        nonce: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> CardPin:
         """The PIN of an ACTIVE or FROZEN card (``cardPinGet``)."""
-        data = await self._exchange("pin", card_token, {"nonce": nonce or str(uuid.uuid4())}, alg)
+        data = await self._exchange("pin", card_token, {"nonce": nonce or str(uuid.uuid4())}, alg, options)
         return CardPin.from_response(data)
 
-    async def preset_pin(self, order_id: str | int, pin: str, *, alg: JweRequestAlg | None = None) -> str:
+    async def preset_pin(
+        self,
+        order_id: str | int,
+        pin: str,
+        *,
+        alg: JweRequestAlg | None = None,
+        **options: Unpack[RequestOptions],
+    ) -> str:
         """Choose the PIN of a card being ordered (``cardOrderPresetPin``); returns the card order id."""
         if not isinstance(pin, str) or not pin.isascii() or not pin.isdigit() or not 4 <= len(pin) <= 6:
             raise ValueError("pin must be a string of 4 to 6 digits")  # never echo the value
-        data = await self._exchange("preset-pin", order_id, {"pin": pin}, alg)
+        data = await self._exchange("preset-pin", order_id, {"pin": pin}, alg, options)
         order = data.get("cardOrderId")
         return str(order) if order is not None else str(order_id)
 
@@ -377,6 +468,7 @@ class CardSecrets:
         *,
         encrypted_payload: str,
         key_version: int,
+        **options: Unpack[RequestOptions],
     ) -> RelayedCardResponse:
         """Forward a payload the end user's device encrypted; Wise's answer goes back to the device.
 
@@ -389,7 +481,12 @@ class CardSecrets:
         if compact.count(".") != 4:
             raise JoseError("encrypted_payload must be a compact JWE (five dot-separated parts)")
         body = {"keyVersion": key_version, "encryptedPayload": compact}
-        response = await self._post(kind, target, body)
+        request = self._request(kind, target, body)
+
+        async def run(send: SendRequest) -> httpx.Response:
+            return await send(request)
+
+        response = await self._client._logical_call(run, operation_id=OPERATIONS[kind], options=options)
         if not response.is_success:
             raise make_status_error(response)
         content_type = response.headers.get("content-type")
@@ -400,25 +497,36 @@ class CardSecrets:
     # ------------------------------------------------------------------ plumbing
 
     async def _exchange(
-        self, kind: CardDataKind, target: str | int, payload: Mapping[str, Any], alg: JweRequestAlg | None
+        self,
+        kind: CardDataKind,
+        target: str | int,
+        payload: Mapping[str, Any],
+        alg: JweRequestAlg | None,
+        options: Mapping[str, Any],
     ) -> dict[str, Any]:
-        chosen = self._check_alg(alg) if alg is not None else self.alg
-        key = await self.encryption_key()
-        body, jwe_request = build_card_encrypted_payload(
-            payload, key.key, key_version=key.version, alg=chosen
-        )
-        response = await self._post_approvable(kind, target, body, jwe_request)
-        if response.status_code in _KEY_SUSPECT_STATUSES:
-            fresh = await self.encryption_key(refresh=True)
-            if fresh != key:
-                logger.info(
-                    "card key changed (version %d -> %d); re-encrypting once", key.version, fresh.version
-                )
-                body, jwe_request = build_card_encrypted_payload(
-                    payload, fresh.key, key_version=fresh.version, alg=chosen
-                )
-                response = await self._post_approvable(kind, target, body, jwe_request)
-        return self._read(response, jwe_request)
+        """Key, POST and (after a key rotation) one re-encrypted POST: one call, one budget."""
+        chosen = _check_alg(alg) if alg is not None else self.alg
+        self._request(kind, target, {})  # a bad kind or target fails before anything is sent
+
+        async def run(send: SendRequest) -> dict[str, Any]:
+            key = await self._encryption_key(send)
+            body, jwe_request = build_card_encrypted_payload(
+                payload, key.key, key_version=key.version, alg=chosen
+            )
+            response = await self._post_approvable(send, kind, target, body, jwe_request)
+            if response.status_code in _KEY_SUSPECT_STATUSES:
+                fresh = await self._encryption_key(send, refresh=True)
+                if fresh != key:
+                    logger.info(
+                        "card key changed (version %d -> %d); re-encrypting once", key.version, fresh.version
+                    )
+                    body, jwe_request = build_card_encrypted_payload(
+                        payload, fresh.key, key_version=fresh.version, alg=chosen
+                    )
+                    response = await self._post_approvable(send, kind, target, body, jwe_request)
+            return self._read(response, jwe_request)
+
+        return await self._client._logical_call(run, operation_id=OPERATIONS[kind], options=options)
 
     @staticmethod
     def _read(response: httpx.Response, jwe_request: JweRequest) -> dict[str, Any]:
@@ -426,19 +534,31 @@ class CardSecrets:
             raise make_status_error(response)
         return parse_card_response(response.content, response.headers.get("content-type"), jwe_request)
 
-    async def _post(self, kind: CardDataKind, target: str | int, body: Mapping[str, Any]) -> httpx.Response:
+    @staticmethod
+    def _request(kind: CardDataKind, target: str | int, body: Mapping[str, Any]) -> dict[str, Any]:
+        """httpx ``request`` keywords of the twcard POST for ``kind``."""
         if kind not in PATHS:
             raise ValueError(f"kind must be one of {sorted(PATHS)}")
         header = ORDER_ID_HEADER if kind == "preset-pin" else CARD_TOKEN_HEADER
-        headers = {header: _header_value(header, target)}
-        return await self._http.post(PATHS[kind], json=dict(body), headers=headers, extensions=_NO_JOSE)
+        return {
+            "method": "POST",
+            "url": PATHS[kind],
+            "json": dict(body),
+            "headers": {header: _header_value(header, target)},
+            "extensions": _NO_JOSE,
+        }
 
     async def _post_approvable(
-        self, kind: CardDataKind, target: str | int, body: Mapping[str, Any], jwe_request: JweRequest
+        self,
+        send: SendRequest,
+        kind: CardDataKind,
+        target: str | int,
+        body: Mapping[str, Any],
+        jwe_request: JweRequest,
     ) -> httpx.Response:
         """POST, attaching an SCA resume that replays the identical request and reads its answer."""
         try:
-            return await self._post(kind, target, body)
+            return await send(self._request(kind, target, body))
         except ScaRequiredError as exc:
             sent = exc.sent_request
             if sent is not None and not isinstance(exc, ScaRejectedError):
@@ -450,13 +570,20 @@ class CardSecrets:
             headers = httpx.Headers(original.headers)
             headers.pop("Authorization", None)  # the auth flow attaches a current token
             headers.update(approval)
-            response = await self._http.request(
-                original.method,
-                original.url,
-                headers=headers,
-                content=original.content,
-                extensions={k: v for k, v in original.extensions.items() if k.startswith("wise_")},
-            )
+            replay = {
+                "method": original.method,
+                "url": original.url,
+                "headers": headers,
+                "content": original.content,
+                # the finished call's budget stays behind: a rate limiter must not move its deadline
+                "extensions": {
+                    k: v
+                    for k, v in original.extensions.items()
+                    if k.startswith("wise_") and k != BUDGET_SCOPE_EXTENSION
+                },
+            }
+            # A new call of the client the original was made through (its defaults, a fresh budget).
+            response = await self._client._send_operation(replay, operation_id=OPERATIONS[kind])
             data = self._read(response, jwe_request)
             if kind == "details":
                 return SensitiveCardDetails.from_response(data)

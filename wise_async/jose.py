@@ -14,7 +14,9 @@ one httpx layer (:mod:`wise_async._jose_transport`)::
 
 Wise's keys (``GET /v1/auth/jose/response/public-keys``, client-credentials token) are fetched on first
 use, cached per scope, and fetched again only after a failure that a rotated key would explain. They
-can also be pinned (``wise_encryption_key=``, ``wise_signing_key=``), which disables fetching.
+can also be pinned (``wise_encryption_key=``, ``wise_signing_key=``), which disables fetching. The
+methods that reach Wise take the per-call options of any SDK call (``timeout=``, ``extra_headers=``...)
+and send with the defaults of the client they were reached through (``wise.jose_keys``).
 
 Algorithms are fixed per use and never taken from a token: requests RSA-OAEP-256 + A256GCM; responses
 ``dir`` with the request's CEK or RSA-OAEP-256 to :attr:`JoseKeyring.client_key` (its ``kid`` must
@@ -23,9 +25,10 @@ match); JWS with the one algorithm of each key. Nothing here shows key material 
 
 from __future__ import annotations
 
+import copy
 import datetime
 import hashlib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 import anyio
@@ -53,13 +56,18 @@ from ._jose import (
     load_public_key,
 )
 from ._operations import operation_path
+from ._options import check_options
 from ._redaction import get_logger
 from .cards import CardPin, SensitiveCardDetails  # re-exported: card data lives in wise_async.cards
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
     from wise_api.models.jose_request_public_keys_create_response_201 import (
         JoseRequestPublicKeysCreateResponse201,
     )
+
+    from ._client import SendRequest, WiseClient
+    from ._options import RequestOptions
 
 __all__ = [
     "CLIENT_KEYS_PATH",
@@ -169,6 +177,15 @@ class WisePublicKey:
         return cls(scope, algorithm, key, key_id, version, fingerprint)
 
 
+class _WiseKeyCache:
+    """Wise's fetched keys by scope: one per keyring, shared with its views (``for_client``)."""
+
+    def __init__(self) -> None:
+        self.keys: dict[str, WisePublicKey] = {}
+        self.lock = anyio.Lock()
+        self.fetches = 0
+
+
 class JoseKeyring:
     """The client's JOSE keys and a cache of Wise's; hand it to ``WiseClient(jose_keys=...)``.
 
@@ -229,11 +246,8 @@ class JoseKeyring:
             self._pinned["PAYLOAD_SIGNING"] = WisePublicKey.build(
                 "PAYLOAD_SIGNING", wise_signing_algorithm, wise_signing_key
             )
-        self._cache: dict[str, WisePublicKey] = {}
-        self._lock = anyio.Lock()
-        self._http: httpx.AsyncClient | None = None
-        self.fetch_count = 0
-        """How many times Wise's keys were fetched (for tests and metrics)."""
+        self._wise_keys = _WiseKeyCache()
+        self._client: WiseClient | None = None
 
     @classmethod
     def generate(
@@ -269,7 +283,8 @@ class JoseKeyring:
 
         return (
             f"JoseKeyring(client_key={kid(self._client_key)!r}, signing_key={kid(self._signing_key)!r}, "
-            f"jws_algorithm={self._jws_algorithm!r}, wise_keys={sorted({**self._cache, **self._pinned})})"
+            f"jws_algorithm={self._jws_algorithm!r}, "
+            f"wise_keys={sorted({**self._wise_keys.keys, **self._pinned})})"
         )
 
     __str__ = __repr__
@@ -298,57 +313,89 @@ class JoseKeyring:
     def response_algorithms(self) -> tuple[JweDecryptAlg, ...]:
         return self._response_algorithms
 
-    def bind(self, http: httpx.AsyncClient) -> None:
-        """Called by ``WiseClient``: the httpx stack (auth flow included) used to reach Wise."""
-        self._http = http
+    @property
+    def fetch_count(self) -> int:
+        """How many times Wise's keys were fetched (for tests and metrics)."""
+        return self._wise_keys.fetches
+
+    def bind(self, client: WiseClient) -> None:
+        """Called by ``WiseClient``: the client (its httpx stack and defaults) that reaches Wise."""
+        self._client = client
+
+    def for_client(self, client: WiseClient) -> JoseKeyring:
+        """This keyring as ``client`` uses it: the same keys and cache of Wise's keys, but requests
+        sent with ``client``'s defaults (a client derived with ``with_options`` gets such a view)."""
+        if self._client is None or self._client is client:
+            self._client = client
+            return self
+        view = copy.copy(self)  # shares the keys, the pinned keys and the cache (with its lock)
+        view._client = client
+        return view
 
     # ------------------------------------------------------------------ Wise's keys
 
-    async def wise_encryption_key(self) -> WisePublicKey:
+    # Each method takes the per-call options of any SDK call (timeout, max_retries, extra_headers,
+    # extra_query, extra_body, idempotency_key); a pinned or cached key is returned without a request.
+
+    async def wise_encryption_key(self, **options: Unpack[RequestOptions]) -> WisePublicKey:
         """Wise's PAYLOAD_ENCRYPTION key (RSA-OAEP-256): pinned, cached, or fetched now."""
-        return await self._wise_key("PAYLOAD_ENCRYPTION", stale=None)
+        return await self._wise_key("PAYLOAD_ENCRYPTION", stale=None, options=options)
 
-    async def wise_signing_key(self) -> WisePublicKey:
+    async def wise_signing_key(self, **options: Unpack[RequestOptions]) -> WisePublicKey:
         """Wise's PAYLOAD_SIGNING key for :attr:`wise_signing_algorithm`: pinned, cached, or fetched."""
-        return await self._wise_key("PAYLOAD_SIGNING", stale=None)
+        return await self._wise_key("PAYLOAD_SIGNING", stale=None, options=options)
 
-    async def refresh_wise_key(self, stale: WisePublicKey) -> WisePublicKey:
+    async def refresh_wise_key(
+        self, stale: WisePublicKey, **options: Unpack[RequestOptions]
+    ) -> WisePublicKey:
         """Fetch ``stale.scope`` again, unless another task already replaced ``stale``.
 
         Pinned keys are returned unchanged: a pinned key is never second-guessed.
         """
-        return await self._wise_key(stale.scope, stale=stale)
+        return await self._wise_key(stale.scope, stale=stale, options=options)
 
     def forget_wise_keys(self) -> None:
         """Drop cached (not pinned) Wise keys; the next use fetches them."""
-        self._cache.clear()
+        self._wise_keys.keys.clear()
 
-    async def _wise_key(self, scope: KeyScope, *, stale: WisePublicKey | None) -> WisePublicKey:
+    async def _wise_key(
+        self, scope: KeyScope, *, stale: WisePublicKey | None, options: Mapping[str, Any]
+    ) -> WisePublicKey:
+        if options:
+            check_options(options)
         pinned = self._pinned.get(scope)
         if pinned is not None:
             return pinned
-        cached = self._cache.get(scope)
+        cache = self._wise_keys
+        cached = cache.keys.get(scope)
         if cached is not None and cached != stale:
             return cached
-        async with self._lock:
-            cached = self._cache.get(scope)
-            if cached is not None and cached != stale:
-                return cached  # another task fetched it meanwhile
-            fresh = await self._fetch(scope)
-            self._cache[scope] = fresh
-            return fresh
 
-    async def _fetch(self, scope: KeyScope) -> WisePublicKey:
-        http = self._require_http()
+        async def run(send: SendRequest) -> WisePublicKey:
+            async with cache.lock:
+                cached = cache.keys.get(scope)
+                if cached is not None and cached != stale:
+                    return cached  # another task fetched it meanwhile
+                fresh = await self._fetch(send, scope)
+                cache.keys[scope] = fresh
+                return fresh
+
+        client = self._require_client()
+        return await client._logical_call(run, operation_id="joseResponsePublicKeysGet", options=options)
+
+    async def _fetch(self, send: SendRequest, scope: KeyScope) -> WisePublicKey:
         algorithm = REQUEST_ENCRYPTION_ALG if scope == "PAYLOAD_ENCRYPTION" else self._wise_signing_algorithm
-        response = await http.get(
-            operation_path("joseResponsePublicKeysGet", WISE_KEYS_PATH),
-            params={"algorithm": _wire_algorithm(algorithm), "scope": scope},
-            extensions=_JOSE_OFF,
+        response = await send(
+            {
+                "method": "GET",
+                "url": operation_path("joseResponsePublicKeysGet", WISE_KEYS_PATH),
+                "params": {"algorithm": _wire_algorithm(algorithm), "scope": scope},
+                "extensions": _JOSE_OFF,
+            }
         )
         if not response.is_success:
             raise make_status_error(response, message=f"could not fetch Wise's {scope} key")
-        self.fetch_count += 1
+        self._wise_keys.fetches += 1
         try:
             data = response.json()
             material = data["keyMaterial"]
@@ -377,10 +424,10 @@ class JoseKeyring:
         )
         return key
 
-    def _require_http(self) -> httpx.AsyncClient:
-        if self._http is None:
+    def _require_client(self) -> WiseClient:
+        if self._client is None:
             raise RuntimeError("this JoseKeyring is not attached to a WiseClient (pass it as jose_keys=)")
-        return self._http
+        return self._client
 
     # ------------------------------------------------------------------ the client's keys
 
@@ -391,15 +438,19 @@ class JoseKeyring:
         key: ClientKeyPair | None = None,
         valid_from: datetime.datetime | None = None,
         valid_till: datetime.datetime | None = None,
+        **options: Unpack[RequestOptions],
     ) -> JoseRequestPublicKeysCreateResponse201:
         """Register a public key with Wise (``joseRequestPublicKeysCreate``, client-credentials token).
 
         ``PAYLOAD_ENCRYPTION`` uploads :attr:`client_key` (algorithm ``RSA_OAEP_256``);
         ``PAYLOAD_SIGNING`` uploads :attr:`signing_key` with :attr:`jws_algorithm`. ``key`` overrides
-        which key is sent (e.g. during a rotation). Only the public half leaves the process.
+        which key is sent (e.g. during a rotation). Only the public half leaves the process. Takes the
+        per-call options of any SDK call; the upload has no idempotency key, so it is never sent twice.
         """
         if scope not in _SCOPES:
             raise ValueError(f"scope must be one of {_SCOPES}")
+        if options:
+            check_options(options)
         if scope == "PAYLOAD_ENCRYPTION":
             chosen = key or self._client_key
             if chosen is None or chosen.kind != "RSA":
@@ -423,9 +474,20 @@ class JoseKeyring:
             if value is not None:
                 utc = value.astimezone(datetime.timezone.utc) if value.tzinfo else value
                 body[name] = utc.strftime(_VALIDITY_FORMAT)
-        http = self._require_http()
-        path = operation_path("joseRequestPublicKeysCreate", CLIENT_KEYS_PATH)
-        response = await http.post(path, json=body, extensions=_JOSE_OFF)
+        client = self._require_client()
+        request = {
+            "method": "POST",
+            "url": operation_path("joseRequestPublicKeysCreate", CLIENT_KEYS_PATH),
+            "json": body,
+            "extensions": _JOSE_OFF,
+        }
+
+        async def run(send: SendRequest) -> httpx.Response:
+            return await send(request)
+
+        response = await client._logical_call(
+            run, operation_id="joseRequestPublicKeysCreate", options=options
+        )
         if not response.is_success:
             raise make_status_error(response, message=f"could not upload the {scope} key")
         from wise_api.models.jose_request_public_keys_create_response_201 import (
