@@ -25,6 +25,7 @@ from ._exceptions import (
     make_status_error,
 )
 from ._idempotency import idempotency_key_of, random_uuid_text
+from ._options import replay_extensions
 from ._response import WiseResponse
 
 T = TypeVar("T")
@@ -207,7 +208,7 @@ class Namespace:
                 "url": original.url,
                 "headers": headers,
                 "content": original.content,
-                "extensions": {k: v for k, v in original.extensions.items() if k.startswith("wise_")},
+                "extensions": replay_extensions(original.extensions),
             }
             response = await self._client._send_operation(replay, operation_id=operation_id)
             return self._parsed(op, operation_id, binary, response, empty_ok)

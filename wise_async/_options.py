@@ -32,6 +32,13 @@ SCA_HANDLER_EXTENSION = "wise_sca_handler"
 BUDGET_SCOPE_EXTENSION = "wise_budget_scope"
 """The call's budget (``call_budget``); the opt-in rate limiter moves its deadline by the time it queued."""
 
+
+def replay_extensions(extensions: Mapping[str, Any]) -> dict[str, Any]:
+    """The SDK's extensions of a sent request, for replaying it as a new call (an SCA resume): its keys
+    and handlers travel, the finished call's budget stays behind (a rate limiter would move its deadline)."""
+    return {k: v for k, v in extensions.items() if k.startswith("wise_") and k != BUDGET_SCOPE_EXTENSION}
+
+
 PHASE_TIMEOUTS = httpx.Timeout(30.0, connect=10.0)
 """Per-phase limits under a numeric budget: a hung read is retried within the budget, not waited out."""
 DEFAULT_TIMEOUT = 60.0

@@ -50,7 +50,7 @@ from ._jose import (
     encrypt_jwe,
     load_public_key,
 )
-from ._options import BUDGET_SCOPE_EXTENSION, check_options
+from ._options import check_options, replay_extensions
 from ._redaction import get_logger
 
 if TYPE_CHECKING:
@@ -575,12 +575,7 @@ class CardSecrets:
                 "url": original.url,
                 "headers": headers,
                 "content": original.content,
-                # the finished call's budget stays behind: a rate limiter must not move its deadline
-                "extensions": {
-                    k: v
-                    for k, v in original.extensions.items()
-                    if k.startswith("wise_") and k != BUDGET_SCOPE_EXTENSION
-                },
+                "extensions": replay_extensions(original.extensions),
             }
             # A new call of the client the original was made through (its defaults, a fresh budget).
             response = await self._client._send_operation(replay, operation_id=OPERATIONS[kind])

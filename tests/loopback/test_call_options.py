@@ -29,11 +29,19 @@ from wise_async import (
     InProcessRateLimiter,
     InternalServerError,
     MissingCredentialsError,
+    ScaRequiredError,
     WiseClient,
 )
 from wise_async.testing import FakeWise
 
-from .conftest import CLIENT_ID, CLIENT_SECRET, NO_WAIT, personal_client, quote_and_recipient
+from .conftest import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    NO_WAIT,
+    personal_client,
+    quote_and_recipient,
+    user_client,
+)
 from .servers import FaultProxy, answer
 
 UNAVAILABLE = answer(503, b'{"error":"unavailable"}')
@@ -114,6 +122,20 @@ async def test_time_queued_in_the_rate_limiter_is_not_part_of_the_budget(
             for _ in range(20):  # ~1 s of queueing at 20/s, each call with a 0.5 s budget
                 group.start_soon(call)
     assert len(results) == 20
+
+
+async def test_an_sca_resume_is_a_new_call_and_leaves_the_finished_calls_budget_alone(
+    fake: FakeWise, proxy: FaultProxy
+) -> None:
+    fake.sca_operations.add("profileList")
+    limiter = InProcessRateLimiter(rate=10, burst=1)  # the replay queues, as under load
+    async with user_client(fake, proxy, timeout=None, rate_limiter=limiter) as wise:
+        with pytest.raises(ScaRequiredError) as caught:
+            await wise.profiles.list(timeout=5)
+        fake.approve_ott(caught.value.one_time_token)
+        profiles = await caught.value.resume()
+    assert {p.id for p in profiles} == {fake.personal_profile_id, fake.business_profile_id}
+    assert [c.status for c in fake.calls("profileList")] == [403, 200]
 
 
 def test_environment_configuration_and_precedence(
