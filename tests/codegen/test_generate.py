@@ -431,11 +431,17 @@ for path in sorted(pathlib.Path(models.__file__).parent.glob("*.py")):
     for node in ast.walk(ast.parse(path.read_text())):
         if not (isinstance(node, ast.ClassDef) and attrs.has(getattr(module, node.name, None))):
             continue
-        fields = [a.name for a in attrs.fields(getattr(module, node.name)) if a.init]
+        # by JSON name: an argument is the field's local variable, or d.get("jsonName") read in the call
+        fields = [module._JSON_NAMES[a.name] for a in attrs.fields(getattr(module, node.name)) if a.init]
         for call in ast.walk(node):
             if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "cls":
                 checked += 1
-                passed = [a.id if isinstance(a, ast.Name) else ast.dump(a) for a in call.args]
+                passed = [
+                    module._JSON_NAMES.get(a.id) if isinstance(a, ast.Name)
+                    else a.args[0].value if isinstance(a, ast.Call) and ast.unparse(a.func) == "d.get"
+                    else ast.dump(a)
+                    for a in call.args
+                ]
                 if passed != fields or call.keywords:
                     wrong.append(node.name)
 print(json.dumps({"wrong": wrong, "checked": checked}))
