@@ -413,6 +413,44 @@ def facade_binary_flags(package: Path) -> dict[str, set[tuple[str, str]]]:
     return found
 
 
+# --- parsing ---------------------------------------------------------------------------------------
+
+
+def test_from_dict_passes_the_fields_in_the_order_the_class_declares_them(
+    generated_package: Path, run_python: RunPython
+) -> None:
+    """``from_dict`` builds a model with positional arguments (cheaper than keywords), in attrs' order."""
+    code = """
+import ast, importlib, json, pathlib, attrs
+import wise_api.models as models
+wrong, checked = [], 0
+for path in sorted(pathlib.Path(models.__file__).parent.glob("*.py")):
+    if path.name == "__init__.py":
+        continue
+    module = importlib.import_module("wise_api.models." + path.stem)
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not (isinstance(node, ast.ClassDef) and attrs.has(getattr(module, node.name, None))):
+            continue
+        # by JSON name: an argument is the field's local variable, or d.get("jsonName") read in the call
+        fields = [module._JSON_NAMES[a.name] for a in attrs.fields(getattr(module, node.name)) if a.init]
+        for call in ast.walk(node):
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "cls":
+                checked += 1
+                passed = [
+                    module._JSON_NAMES.get(a.id) if isinstance(a, ast.Name)
+                    else a.args[0].value if isinstance(a, ast.Call) and ast.unparse(a.func) == "d.get"
+                    else ast.dump(a)
+                    for a in call.args
+                ]
+                if passed != fields or call.keywords:
+                    wrong.append(node.name)
+print(json.dumps({"wrong": wrong, "checked": checked}))
+"""
+    result = run_python(code, generated_package.parent)
+    assert result["wrong"] == []
+    assert result["checked"] > 500
+
+
 # --- laziness ------------------------------------------------------------------------------------
 
 

@@ -79,6 +79,7 @@ SPEC: Spec = {
                     "status": {"type": "string", "enum": ["A", "B"]},
                     "tags": {"type": "array", "items": {"type": "string"}},
                     "inner": _ref("Inner"),
+                    "inners": {"type": "array", "items": _ref("Inner")},
                 },
             },
             "Inner": {"type": "object", "properties": {"when": {"type": "string", "format": "date-time"}}},
@@ -159,6 +160,24 @@ CHECKS = textwrap.dedent(
         Thing.from_dict({"id": "1", "inner": {"when": 5}})
     except ValueError as exc:
         out["error"] = str(exc)
+    try:
+        Thing.from_dict({"id": "1", "inners": [{"when": "2019-04-05"}, {"when": []}]})
+    except ValueError as exc:
+        out["list_error"] = str(exc)
+    try:
+        Thing.from_dict([1])
+    except ValueError as exc:
+        out["not_an_object"] = str(exc)
+    # undeclared keys are kept in their order, the payload is left as it was, any mapping reads alike
+    payload = {"z": 1, "id": "1", "a": [2], "count": 3, "inners": [{"when": None, "k": "v"}], "m": None}
+    kept = Thing.from_dict(payload)
+    out["extra"] = [list(kept.additional_properties.items()), kept.count]
+    out["extra"].append(kept.inners[0].additional_properties)
+    out["extra_copied"] = [kept.additional_properties is not payload, len(payload)]
+    from types import MappingProxyType
+    out["mapping_proxy"] = Thing.from_dict(MappingProxyType(payload)) == kept
+    out["pairs"] = Thing.from_dict([("id", "1"), ("q", 1)]).additional_properties
+    out["declared_only"] = Thing.from_dict({"id": "1", "count": None}).additional_properties
     out["simulate"] = repr(answer(simulate, 200, b'{"a": 1.25, "b": [1]}'))
     out["simulate_201"] = repr(answer(simulate, 201, b'[1]'))
     out["gone_empty"] = answer(gone, 204, b"")
@@ -246,6 +265,21 @@ def test_a_mistyped_field_is_named_with_expected_and_sent_types(results: dict[st
     message = results["error"]
     assert message.startswith("Thing.inner.when: expected datetime.datetime | str | None, got an integer")
     assert "(field Inner.when)" in message and "5" not in message.split("got")[1].replace("an integer", "")
+
+
+def test_a_mistyped_list_item_and_a_payload_that_is_not_an_object_are_named(results: dict[str, Any]) -> None:
+    assert results["list_error"].startswith(
+        "Thing.inners.when: expected datetime.datetime | str | None, got an array"
+    )
+    assert results["not_an_object"].startswith("Thing: expected an object, got an array")
+
+
+def test_undeclared_keys_are_kept_in_order_and_the_payload_is_not_changed(results: dict[str, Any]) -> None:
+    assert results["extra"] == [[["z", 1], ["a", [2]], ["m", None]], 3, {"k": "v"}]
+    assert results["extra_copied"] == [True, 6]
+    assert results["mapping_proxy"] is True
+    assert results["pairs"] == {"q": 1}
+    assert results["declared_only"] == {}
 
 
 def test_schemaless_success_returns_decoded_json_and_no_content_stays_none(results: dict[str, Any]) -> None:
