@@ -1,0 +1,33 @@
+"""What `from wise_async import WiseClient` loads beyond httpx: heavy modules wait for their first use.
+
+`make bench` times the import (`import_wise_async`); this guards the module set that timing depends on,
+so a stray module-level import (asyncio costs ~15% of httpx's own import) fails here, not in a benchmark.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+DEFERRED = {"asyncio", "attr", "attrs", "uuid", "platform", "wise_api.models", "wise_async._namespace"}
+
+_CHILD = """
+import json, sys
+for name in ("click", "rich", "pygments"):  # httpx's CLI extras, absent from a user's venv
+    sys.modules[name] = None
+import httpx
+before = set(sys.modules)
+from wise_async import WiseClient
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_the_client_imports_without_the_modules_its_first_use_loads() -> None:
+    done = subprocess.run([sys.executable, "-c", _CHILD], capture_output=True, text=True, check=True)
+    loaded = set(json.loads(done.stdout))
+    assert "wise_async._client" in loaded
+    early = {
+        m for m in loaded if m in DEFERRED or m.split(".")[0] in DEFERRED or m.startswith("wise_api.models.")
+    }
+    assert not early, f"loaded by the import: {sorted(early)}"
