@@ -26,7 +26,7 @@ INSTALLED := $(VENV)/.installed
 NODE_INSTALLED := node_modules/.installed
 CODEGEN := $(wildcard codegen/*.py codegen/runtime/*.py codegen/templates/*.jinja codegen/templates/*/*.jinja) generator-config.yml
 
-.PHONY: help demo install install-redis spec generate regenerate dist test test-3.11 $(addprefix test-,$(OTHER_PYTHONS)) test-wheel lint format bench clean
+.PHONY: help demo install install-redis spec generate regenerate dist test test-3.11 $(addprefix test-,$(OTHER_PYTHONS)) test-wheel lint format bench bench-instructions clean
 
 help: ## Show this help
 	@grep -hE '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -125,6 +125,9 @@ format: $(INSTALLED) ## Apply ruff formatting and fixes
 
 bench: install $(GENERATED) ## Import time, per-call cost and paging side by side with raw httpx, generation, memory → bench/results.json
 	$(PY) -m bench.run
+
+bench-instructions: install $(GENERATED) ## Paging's profile in instructions per page (callgrind; needs valgrind, takes minutes) → bench/instructions.json
+	$(PY) -m bench.instructions
 
 clean: ## Remove build outputs (spec copy, generated code); keeps .venv and node_modules
 	rm -rf generated dist $(RESULTS) openapi/index.yaml openapi/index.normalized.json
