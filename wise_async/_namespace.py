@@ -25,7 +25,7 @@ from ._exceptions import (
     make_status_error,
 )
 from ._idempotency import idempotency_key_of, random_uuid_text
-from ._options import replay_extensions
+from ._options import replay_request
 from ._response import WiseResponse
 
 T = TypeVar("T")
@@ -200,17 +200,9 @@ class Namespace:
         """Replay ``original`` byte for byte (same body, idempotency key, correlation id) once approved."""
 
         async def resume(approval: Mapping[str, str]) -> Any:
-            headers = httpx.Headers(original.headers)
-            headers.pop("Authorization", None)  # the auth flow attaches a current token
-            headers.update(approval)
-            replay = {
-                "method": original.method,
-                "url": original.url,
-                "headers": headers,
-                "content": original.content,
-                "extensions": replay_extensions(original.extensions),
-            }
-            response = await self._client._send_operation(replay, operation_id=operation_id)
+            response = await self._client._send_operation(
+                replay_request(original, approval), operation_id=operation_id
+            )
             return self._parsed(op, operation_id, binary, response, empty_ok)
 
         return resume

@@ -33,10 +33,24 @@ BUDGET_SCOPE_EXTENSION = "wise_budget_scope"
 """The call's budget (``call_budget``); the opt-in rate limiter moves its deadline by the time it queued."""
 
 
-def replay_extensions(extensions: Mapping[str, Any]) -> dict[str, Any]:
-    """The SDK's extensions of a sent request, for replaying it as a new call (an SCA resume): its keys
-    and handlers travel, the finished call's budget stays behind (a rate limiter would move its deadline)."""
-    return {k: v for k, v in extensions.items() if k.startswith("wise_") and k != BUDGET_SCOPE_EXTENSION}
+def replay_request(original: httpx.Request, approval: Mapping[str, str]) -> dict[str, Any]:
+    """``original`` as the keywords of a new call (an SCA resume): the same body, idempotency key and
+    correlation id, the approval headers added, a current token attached by the auth flow. The SDK's
+    extensions travel; the finished call's budget stays behind (a rate limiter would move its deadline)."""
+    headers = httpx.Headers(original.headers)
+    headers.pop("Authorization", None)
+    headers.update(approval)
+    return {
+        "method": original.method,
+        "url": original.url,
+        "headers": headers,
+        "content": original.content,
+        "extensions": {
+            k: v
+            for k, v in original.extensions.items()
+            if k.startswith("wise_") and k != BUDGET_SCOPE_EXTENSION
+        },
+    }
 
 
 PHASE_TIMEOUTS = httpx.Timeout(30.0, connect=10.0)

@@ -50,7 +50,7 @@ from ._jose import (
     encrypt_jwe,
     load_public_key,
 )
-from ._options import check_options, replay_extensions
+from ._options import check_options, replay_request
 from ._redaction import get_logger
 
 if TYPE_CHECKING:
@@ -567,18 +567,10 @@ class CardSecrets:
 
     def _resumer(self, original: httpx.Request, jwe_request: JweRequest, kind: CardDataKind) -> Any:
         async def resume(approval: Mapping[str, str]) -> Any:
-            headers = httpx.Headers(original.headers)
-            headers.pop("Authorization", None)  # the auth flow attaches a current token
-            headers.update(approval)
-            replay = {
-                "method": original.method,
-                "url": original.url,
-                "headers": headers,
-                "content": original.content,
-                "extensions": replay_extensions(original.extensions),
-            }
             # A new call of the client the original was made through (its defaults, a fresh budget).
-            response = await self._client._send_operation(replay, operation_id=OPERATIONS[kind])
+            response = await self._client._send_operation(
+                replay_request(original, approval), operation_id=OPERATIONS[kind]
+            )
             data = self._read(response, jwe_request)
             if kind == "details":
                 return SensitiveCardDetails.from_response(data)
