@@ -1,26 +1,31 @@
 """The whole-call budget: one deadline over a logical call's attempts, token refreshes and SCA replay.
 
 ``call_budget(seconds)`` is an async context manager that raises ``TimeoutError`` when the deadline
-passes; what it yields has a ``deadline`` (the event loop's clock) that the opt-in rate limiter moves
-while a call queues. On asyncio (Python 3.11+) it is ``asyncio.timeout``, which costs a third of an
-anyio cancel scope on every call; on trio and Python 3.10 it is ``anyio.fail_after``.
+passes; what it yields has a ``deadline`` (the event loop's clock). ``WiseClient`` makes it the running
+call's ``CURRENT_BUDGET``, whose deadline the opt-in rate limiter moves while the call queues. On asyncio
+(Python 3.11+) it is ``asyncio.timeout``, which costs a third of an anyio cancel scope on every call; on
+trio and Python 3.10 it is ``anyio.fail_after``.
 """
 
 from __future__ import annotations
 
 import math
 import sys
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Protocol
 
 import anyio
 import sniffio
 
-__all__ = ["Budget", "call_budget"]
+__all__ = ["CURRENT_BUDGET", "Budget", "call_budget"]
 
 
 class Budget(Protocol):
     deadline: float
+
+
+CURRENT_BUDGET: ContextVar[Budget | None] = ContextVar("wise_call_budget", default=None)
 
 
 class _AnyioBudget:

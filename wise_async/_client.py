@@ -30,7 +30,7 @@ from wise_api.facade import GeneratedNamespaces
 from ._api_version import check_api_version
 from ._auth import SCA_SIDE_REQUEST, Credentials, WiseAuth
 from ._body import DEFAULT_MAX_RESPONSE_BYTES
-from ._budget import call_budget
+from ._budget import CURRENT_BUDGET, call_budget
 from ._download import download_to
 from ._environment import Environment, EnvironmentName, resolve_environment
 from ._exceptions import (
@@ -46,7 +46,6 @@ from ._exceptions import (
 from ._jose_transport import JoseSupport
 from ._operations import OperationTable, default_table
 from ._options import (
-    BUDGET_SCOPE_EXTENSION,
     DEFAULT_TIMEOUT,
     ClientDefaults,
     Timeout,
@@ -419,9 +418,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         options: Mapping[str, Any] = _NO_OPTIONS,
     ) -> httpx.Response:
         request_kwargs, budget = apply_options(request_kwargs, self._defaults, options)
-        return await self._within_budget(
-            self._http.request(**request_kwargs), request_kwargs, budget, operation_id
-        )
+        return await self._within_budget(self._http.request(**request_kwargs), budget, operation_id)
 
     async def _logical_call(
         self,
@@ -440,7 +437,6 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         if options:
             check_options(options)
         budget = budget_of(options.get("timeout", self._defaults.timeout))
-        scope: dict[str, Any] = {"extensions": {}}  # _within_budget leaves the budget's scope here
         bodyless = {k: v for k, v in options.items() if k != "extra_body"}
 
         async def send(request_kwargs: dict[str, Any]) -> httpx.Response:
@@ -448,12 +444,9 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
             request_kwargs, _ = apply_options(
                 request_kwargs, self._defaults, options if has_body else bodyless
             )
-            deadline = scope["extensions"].get(BUDGET_SCOPE_EXTENSION)
-            if deadline is not None:
-                request_kwargs["extensions"][BUDGET_SCOPE_EXTENSION] = deadline
             return await self._http.request(**request_kwargs)
 
-        return await self._within_budget(run(send), scope, budget, operation_id)
+        return await self._within_budget(run(send), budget, operation_id)
 
     async def _download(
         self,
@@ -467,11 +460,9 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         download = download_to(
             self._http, request_kwargs, to=to, policy=self._retry_policy, max_bytes=self._max_response_bytes
         )
-        return await self._within_budget(download, request_kwargs, budget, operation_id)
+        return await self._within_budget(download, budget, operation_id)
 
-    async def _within_budget(
-        self, call: Awaitable[T], request_kwargs: dict[str, Any], budget: float | None, operation_id: str
-    ) -> T:
+    async def _within_budget(self, call: Awaitable[T], budget: float | None, operation_id: str) -> T:
         """Run one logical call: closed-client check, the whole-call budget, typed errors only."""
         if self._http.is_closed:
             close = getattr(call, "close", None)
@@ -482,8 +473,11 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
             if budget is None:
                 return await call
             async with call_budget(budget) as deadline:
-                request_kwargs["extensions"][BUDGET_SCOPE_EXTENSION] = deadline
-                return await call
+                running = CURRENT_BUDGET.set(deadline)  # the rate limiter's queueing moves it
+                try:
+                    return await call
+                finally:
+                    CURRENT_BUDGET.reset(running)
         except TimeoutError:
             raise APITimeoutError(
                 f"{operation_id}: no complete answer within the call's {budget:g}s budget"

@@ -29,14 +29,12 @@ if TYPE_CHECKING:
 
 MAX_RETRIES_EXTENSION = "wise_max_retries"
 SCA_HANDLER_EXTENSION = "wise_sca_handler"
-BUDGET_SCOPE_EXTENSION = "wise_budget_scope"
-"""The call's budget (``call_budget``); the opt-in rate limiter moves its deadline by the time it queued."""
 
 
 def replay_request(original: httpx.Request, approval: Mapping[str, str]) -> dict[str, Any]:
     """``original`` as the keywords of a new call (an SCA resume): the same body, idempotency key and
-    correlation id, the approval headers added, a current token attached by the auth flow. The SDK's
-    extensions travel; the finished call's budget stays behind (a rate limiter would move its deadline)."""
+    correlation id, the approval headers added, a current token attached by the auth flow; the SDK's
+    extensions (keys, handlers) travel with it."""
     headers = httpx.Headers(original.headers)
     headers.pop("Authorization", None)
     headers.update(approval)
@@ -45,11 +43,7 @@ def replay_request(original: httpx.Request, approval: Mapping[str, str]) -> dict
         "url": original.url,
         "headers": headers,
         "content": original.content,
-        "extensions": {
-            k: v
-            for k, v in original.extensions.items()
-            if k.startswith("wise_") and k != BUDGET_SCOPE_EXTENSION
-        },
+        "extensions": {k: v for k, v in original.extensions.items() if k.startswith("wise_")},
     }
 
 

@@ -27,7 +27,7 @@ from typing import Protocol, runtime_checkable
 import anyio
 import httpx
 
-from ._options import BUDGET_SCOPE_EXTENSION
+from ._budget import CURRENT_BUDGET
 from ._redaction import get_logger
 from ._retry import parse_retry_after
 
@@ -149,7 +149,7 @@ class RateLimitedTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         # Time queued here is the app's own pacing, not the call's budget: the deadline waits with us.
-        budget = request.extensions.get(BUDGET_SCOPE_EXTENSION)
+        budget = CURRENT_BUDGET.get()
         queued_at, deadline = anyio.current_time(), budget.deadline if budget is not None else None
         if budget is not None:
             budget.deadline = math.inf
