@@ -27,19 +27,16 @@ import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import anyio.to_thread
 import httpx
 import pytest
+from client.helpers import quote_and_recipient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from wise_api.models import (
-    QuoteCreateBody,
-    RecipientCreateRequest,
-    RecipientCreateRequestDetails,
     TransferCreateBody,
     TransferFundBody,
 )
@@ -292,27 +289,6 @@ class ScaChallengeClearer(AsyncRecorder):
     async def __call__(self, error: Any) -> None:  # type: ignore[override]
         self.calls.append((error,))
         self.fake.approve_ott(error.one_time_token)
-
-
-async def quote_and_recipient(wise: WiseClient, fake: FakeWise) -> tuple[uuid.UUID, int]:
-    profile_id = fake.personal_profile_id
-    quote = await wise.quotes.create(
-        profile_id,
-        body=QuoteCreateBody(source_currency="GBP", target_currency="EUR", source_amount=Decimal("100")),
-    )
-    recipient = await wise.recipients.create(
-        body=RecipientCreateRequest(
-            currency="EUR",
-            type_="iban",
-            profile=profile_id,
-            account_holder_name="Grace Hopper",
-            details=RecipientCreateRequestDetails.from_dict(
-                {"legalType": "PRIVATE", "iban": "DE89370400440532013000"}
-            ),
-        )
-    )
-    assert isinstance(quote.id, uuid.UUID) and isinstance(recipient.id, int)
-    return quote.id, recipient.id
 
 
 async def unfunded_transfer(wise: WiseClient, fake: FakeWise) -> int:

@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from bundle_paths import path_of
 from cryptography.hazmat.primitives.asymmetric import rsa
 from wise_api.models import QuoteCreateBody
 
@@ -60,19 +59,3 @@ def rsa_key() -> rsa.RSAPrivateKey:
 
 def quote_body() -> QuoteCreateBody:
     return QuoteCreateBody.from_dict({"sourceCurrency": "GBP", "targetCurrency": "EUR", "sourceAmount": 100})
-
-
-async def quote_and_recipient(wise: WiseClient, fake: FakeWise) -> tuple[str, int]:
-    """A quote and an IBAN recipient for a transfer (ids as the transfer body takes them)."""
-    quote = await wise.quotes.create(fake.personal_profile_id, body=quote_body())
-    recipient = await wise.http_client.post(
-        path_of("recipientCreate"),
-        json={
-            "currency": "EUR",
-            "type": "iban",
-            "profile": fake.personal_profile_id,
-            "accountHolderName": "Bob",
-            "details": {"legalType": "PRIVATE", "iban": "DE89370400440532013000"},
-        },
-    )
-    return str(quote.id), int(recipient.json()["id"])

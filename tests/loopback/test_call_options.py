@@ -17,6 +17,7 @@ import anyio
 import httpx
 import pytest
 from bundle_paths import path_of
+from client.helpers import quote_and_recipient
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -39,7 +40,6 @@ from .conftest import (
     CLIENT_SECRET,
     NO_WAIT,
     personal_client,
-    quote_and_recipient,
     user_client,
 )
 from .servers import FaultProxy, answer
@@ -100,7 +100,7 @@ async def test_an_explicit_idempotency_key_is_used_for_header_and_body_keys(
         quote_id, recipient_id = await quote_and_recipient(wise, fake)
         transfer_key = str(uuid.uuid4())
         await wise.transfers.create(
-            body={"targetAccount": recipient_id, "quoteUuid": quote_id}, idempotency_key=transfer_key
+            body={"targetAccount": recipient_id, "quoteUuid": str(quote_id)}, idempotency_key=transfer_key
         )
     balance_call = next(e for e in proxy.exchanges if e.path.endswith("/balances"))
     assert balance_call.headers["x-idempotence-uuid"] == str(key)

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from bundle_paths import path_of
+from client.helpers import quote_and_recipient
 from wise_api.models import TransferCreateBody
 
 from wise_async import (
@@ -29,7 +30,7 @@ from wise_async import (
 )
 from wise_async.testing import FakeWise
 
-from .conftest import personal_client, quote_and_recipient, quote_body
+from .conftest import personal_client, quote_body
 from .servers import (
     FaultProxy,
     answer,
@@ -58,7 +59,7 @@ async def test_a_keyed_transfer_whose_answer_is_lost_is_retried_and_made_once(
         proxy.add(FAULTS[fault](), method="POST", path_prefix=path_of("transferCreate"))
         key = str(uuid.uuid4())
         body = TransferCreateBody.from_dict(
-            {"targetAccount": recipient_id, "quoteUuid": quote_id, "customerTransactionId": key}
+            {"targetAccount": recipient_id, "quoteUuid": str(quote_id), "customerTransactionId": key}
         )
         transfer = await wise.transfers.create(body=body)
     assert transfer.id in fake.transfers

@@ -8,12 +8,13 @@ import anyio
 import pytest
 import sniffio
 from bundle_paths import path_of
+from client.helpers import quote_and_recipient
 from wise_api.models import TransferCreateBody
 
 from wise_async import APITimeoutError, InProcessRateLimiter
 from wise_async.testing import FakeWise
 
-from .conftest import personal_client, quote_and_recipient, user_client
+from .conftest import personal_client, user_client
 from .servers import FaultProxy, close_mid_body, stall
 
 
@@ -37,7 +38,7 @@ def test_refresh_and_a_retried_cut_body_under_trio(fake: FakeWise, proxy: FaultP
             body = TransferCreateBody.from_dict(
                 {
                     "targetAccount": recipient_id,
-                    "quoteUuid": quote_id,
+                    "quoteUuid": str(quote_id),
                     "customerTransactionId": str(uuid.uuid4()),
                 }
             )
