@@ -451,6 +451,67 @@ print(json.dumps({"wrong": wrong, "checked": checked}))
     assert result["checked"] > 500
 
 
+def test_from_dict_assigns_exactly_what_attrs_init_would(
+    generated_package: Path, run_python: RunPython
+) -> None:
+    """``from_dict`` builds the model itself (``object.__new__`` and one assignment per field) instead of
+    calling attrs' ``__init__``: only right while ``__init__`` does nothing else. For every model: no
+    validator, converter, on_setattr or init hook; the fast branch assigns every field once
+    (``additional_properties`` as a fresh dict); and a subclass, which takes the ``cls(...)`` branch, gets
+    the same values."""
+    code = """
+import ast, importlib, json, pathlib, attrs
+import wise_api.models as models
+wrong, checked = [], 0
+for path in sorted(pathlib.Path(models.__file__).parent.glob("*.py")):
+    if path.name == "__init__.py":
+        continue
+    module = importlib.import_module("wise_api.models." + path.stem)
+    for node in ast.walk(ast.parse(path.read_text())):
+        model = getattr(module, node.name, None) if isinstance(node, ast.ClassDef) else None
+        if not attrs.has(model):
+            continue
+        hooks = [a.name for a in attrs.fields(model) if a.validator or a.converter or a.on_setattr]
+        hooks += [h for h in ("__attrs_pre_init__", "__attrs_post_init__", "__attrs_init__") if hasattr(model, h)]
+        if model.__setattr__ is not object.__setattr__:
+            hooks.append("__setattr__")
+        fast = [
+            branch for branch in ast.walk(node)
+            if isinstance(branch, ast.If) and ast.unparse(branch.test) == f"cls is {node.name}"
+        ]
+        assigned = [
+            target.attr for statement in (fast[0].body if len(fast) == 1 else [])
+            if isinstance(statement, ast.Assign) for target in statement.targets
+            if isinstance(target, ast.Attribute)
+        ]
+        expected = [a.name for a in attrs.fields(model)]
+        if hooks or len(fast) != 1 or sorted(assigned) != sorted(expected) or len(set(assigned)) != len(assigned):
+            wrong.append([node.name, hooks, sorted(set(expected) ^ set(assigned))])
+        checked += 1
+
+from wise_api.models.recipient_account import RecipientAccount
+payload = {
+    "id": 7, "name": {"fullName": "Ann Lee", "nickname": "A"}, "currency": "EUR", "active": True,
+    "details": {"iban": "DE89370400440532013000", "reference": "r1"}, "displayFields": [],
+    "commonFieldMap": {"accountNumberField": "iban"}, "undeclared": {"kept": 1},
+}
+class Sub(RecipientAccount):
+    pass
+fast, slow = RecipientAccount.from_dict(payload), Sub.from_dict(payload)
+same = type(slow) is Sub and all(
+    getattr(fast, a.name) == getattr(slow, a.name) for a in attrs.fields(RecipientAccount)
+) and fast.to_dict() == payload and fast.name.additional_properties == {"nickname": "A"}
+fresh = RecipientAccount.from_dict({"id": 1}).additional_properties is not RecipientAccount.from_dict(
+    {"id": 2}).additional_properties
+print(json.dumps({"wrong": wrong, "checked": checked, "same": same, "fresh": fresh}))
+"""
+    result = run_python(code, generated_package.parent)
+    assert result["wrong"] == []
+    assert result["checked"] > 500
+    assert result["same"] is True
+    assert result["fresh"] is True
+
+
 # --- laziness ------------------------------------------------------------------------------------
 
 
