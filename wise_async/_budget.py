@@ -1,24 +1,29 @@
 """The whole-call budget: one deadline over a logical call's attempts, token refreshes and SCA replay.
 
-``call_budget(seconds)`` is an async context manager that raises ``TimeoutError`` when the deadline
-passes; what it yields has a ``deadline`` (the event loop's clock). ``WiseClient`` makes it the running
-call's ``CURRENT_BUDGET``, whose deadline the opt-in rate limiter moves while the call queues. On asyncio
-(Python 3.11+) it is ``asyncio.timeout``, which costs a third of an anyio cancel scope on every call; on
-trio and Python 3.10 it is ``anyio.fail_after``.
+``await run_within(seconds, call)`` awaits ``call`` and raises ``TimeoutError`` when the deadline passes.
+While it runs, ``CURRENT_BUDGET`` holds the call's budget: its ``deadline`` (the event loop's clock) is
+what the opt-in rate limiter moves while the call queues.
+
+On asyncio (Python 3.11+) the deadline is kept by one watchdog per event loop: a call registers it and
+arms no timer of its own, so a call that ends in time (nearly every call) never touches the loop's
+timers; the cancellation is ``asyncio.timeout``'s (cancel the task, turn that cancel, and only that one,
+into ``TimeoutError``). On trio and Python 3.10 it is ``anyio.fail_after``.
 """
 
 from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 import anyio
 import sniffio
 
-__all__ = ["CURRENT_BUDGET", "Budget", "call_budget"]
+__all__ = ["CURRENT_BUDGET", "Budget", "run_within"]
+
+T = TypeVar("T")
 
 
 class Budget(Protocol):
@@ -28,57 +33,132 @@ class Budget(Protocol):
 CURRENT_BUDGET: ContextVar[Budget | None] = ContextVar("wise_call_budget", default=None)
 
 
-class _AnyioBudget:
-    __slots__ = ("_context", "_scope")
-
-    def __init__(self, seconds: float) -> None:
-        self._context = anyio.fail_after(seconds)
-        self._scope: anyio.CancelScope | None = None
-
-    async def __aenter__(self) -> Budget:
-        self._scope = self._context.__enter__()
-        return self._scope
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> bool | None:
-        return self._context.__exit__(kind, error, trace)
+async def _run_within_anyio(seconds: float, call: Awaitable[T]) -> T:
+    with anyio.fail_after(seconds) as scope:
+        running = CURRENT_BUDGET.set(scope)
+        try:
+            return await call
+        finally:
+            CURRENT_BUDGET.reset(running)
 
 
 if sys.version_info >= (3, 11):
+    from weakref import WeakKeyDictionary, ref
+
+    def _no_handle() -> None:
+        return None
+
+    class _Watchdog:
+        """One timer per event loop for the deadlines of all running calls.
+
+        The timer is armed for the earliest deadline it knows; when it fires it expires the calls that
+        are due and re-arms for the next. A call that ends in time only leaves the set.
+        """
+
+        __slots__ = ("_armed_for", "_budgets", "_handle", "loop")
+
+        def __init__(self, loop: Any) -> None:
+            # weak references to the loop and its timer (which holds the loop): _watchdogs keeps this
+            # watchdog only while the loop lives
+            self.loop = ref(loop)
+            self._budgets: set[_AsyncioBudget] = set()
+            self._handle: Callable[[], Any] = _no_handle
+            self._armed_for = math.inf
+
+        def watch(self, budget: _AsyncioBudget) -> None:
+            self._budgets.add(budget)
+            self.moved(budget)
+
+        def forget(self, budget: _AsyncioBudget) -> None:
+            self._budgets.discard(budget)
+
+        def moved(self, budget: _AsyncioBudget) -> None:
+            if budget._deadline < self._armed_for:
+                armed = self._handle()
+                if armed is not None:
+                    armed.cancel()
+                self._armed_for = budget._deadline
+                self._handle = ref(budget.loop.call_at(budget._deadline, self._fire))
+
+        def _fire(self) -> None:
+            due, self._handle, self._armed_for = self._armed_for, _no_handle, math.inf
+            for budget in [b for b in self._budgets if b._deadline <= due]:
+                self._budgets.discard(budget)
+                budget.expire()
+            if self._budgets:
+                self.moved(min(self._budgets, key=_deadline_of))
+
+    def _deadline_of(budget: _AsyncioBudget) -> float:
+        return budget._deadline
+
+    _watchdogs: WeakKeyDictionary[Any, _Watchdog] = WeakKeyDictionary()
+    _recent: _Watchdog | None = None
+
+    def _watchdog_of(loop: Any) -> _Watchdog:
+        global _recent
+        watchdog = _recent
+        if watchdog is None or watchdog.loop() is not loop:
+            try:
+                watchdog = _watchdogs.get(loop)
+                if watchdog is None:
+                    watchdog = _watchdogs[loop] = _Watchdog(loop)
+            except TypeError:  # a loop without weak references: a watchdog while it is the recent one
+                watchdog = _Watchdog(loop)
+            _recent = watchdog
+        return watchdog
 
     class _AsyncioBudget:
-        __slots__ = ("_timeout",)
+        """One call's deadline on asyncio; ``expire`` cancels the call's task, as ``asyncio.timeout``."""
 
-        def __init__(self, seconds: float) -> None:
-            import asyncio  # loaded already: this runs on its loop (at module level: +20 ms to import)
+        __slots__ = ("_cancelling", "_deadline", "_expired", "_task", "_watchdog", "loop")
 
-            self._timeout = asyncio.timeout(seconds)
-
-        async def __aenter__(self) -> Budget:
-            await self._timeout.__aenter__()
-            return self
-
-        async def __aexit__(
-            self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-        ) -> bool | None:
-            return await self._timeout.__aexit__(kind, error, trace)
+        def __init__(self, task: Any, seconds: float) -> None:
+            self._task = task
+            self._cancelling: int = task.cancelling()
+            self.loop = loop = task.get_loop()
+            self._deadline = loop.time() + seconds
+            self._expired = False
+            self._watchdog = _watchdog_of(loop)
+            self._watchdog.watch(self)
 
         @property
         def deadline(self) -> float:
-            when = self._timeout.when()
-            return math.inf if when is None else when
+            return self._deadline
 
         @deadline.setter
         def deadline(self, value: float) -> None:
-            self._timeout.reschedule(None if math.isinf(value) else value)
+            self._deadline = value
+            self._watchdog.moved(self)
 
-    def call_budget(seconds: float) -> _AsyncioBudget | _AnyioBudget:
-        if sniffio.current_async_library() == "asyncio":
-            return _AsyncioBudget(seconds)
-        return _AnyioBudget(seconds)
+        def expire(self) -> None:
+            self._expired = True
+            self._task.cancel()
+
+        def finish(self) -> bool:
+            """Leave the watchdog; True when this budget's cancel is the one to turn into TimeoutError."""
+            self._watchdog.forget(self)
+            return self._expired and self._task.uncancel() <= self._cancelling
+
+    async def run_within(seconds: float, call: Awaitable[T]) -> T:
+        if sniffio.current_async_library() != "asyncio":
+            return await _run_within_anyio(seconds, call)
+        from asyncio import CancelledError, current_task  # loaded: this runs on its loop
+
+        budget = _AsyncioBudget(current_task(), seconds)
+        running = CURRENT_BUDGET.set(budget)
+        try:
+            result = await call
+        except CancelledError as error:
+            if budget.finish():
+                raise TimeoutError from error
+            raise
+        except BaseException:
+            budget.finish()
+            raise
+        finally:
+            CURRENT_BUDGET.reset(running)
+        budget.finish()
+        return result
 
 else:
-
-    def call_budget(seconds: float) -> _AnyioBudget:
-        return _AnyioBudget(seconds)
+    run_within = _run_within_anyio

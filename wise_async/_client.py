@@ -30,7 +30,7 @@ from wise_api.facade import GeneratedNamespaces
 from ._api_version import check_api_version
 from ._auth import SCA_SIDE_REQUEST, Credentials, WiseAuth
 from ._body import DEFAULT_MAX_RESPONSE_BYTES
-from ._budget import CURRENT_BUDGET, call_budget
+from ._budget import run_within
 from ._download import download_to
 from ._environment import Environment, EnvironmentName, resolve_environment
 from ._exceptions import (
@@ -472,12 +472,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         try:
             if budget is None:
                 return await call
-            async with call_budget(budget) as deadline:
-                running = CURRENT_BUDGET.set(deadline)  # the rate limiter's queueing moves it
-                try:
-                    return await call
-                finally:
-                    CURRENT_BUDGET.reset(running)
+            return await run_within(budget, call)
         except TimeoutError:
             raise APITimeoutError(
                 f"{operation_id}: no complete answer within the call's {budget:g}s budget"
