@@ -472,7 +472,8 @@ for path in sorted(pathlib.Path(models.__file__).parent.glob("*.py")):
         if not attrs.has(model):
             continue
         hooks = [a.name for a in attrs.fields(model) if a.validator or a.converter or a.on_setattr]
-        hooks += [h for h in ("__attrs_pre_init__", "__attrs_post_init__", "__attrs_init__") if hasattr(model, h)]
+        init_hooks = ("__attrs_pre_init__", "__attrs_post_init__", "__attrs_init__")
+        hooks += [h for h in init_hooks if hasattr(model, h)]
         if model.__setattr__ is not object.__setattr__:
             hooks.append("__setattr__")
         fast = [
@@ -485,7 +486,8 @@ for path in sorted(pathlib.Path(models.__file__).parent.glob("*.py")):
             if isinstance(target, ast.Attribute)
         ]
         expected = [a.name for a in attrs.fields(model)]
-        if hooks or len(fast) != 1 or sorted(assigned) != sorted(expected) or len(set(assigned)) != len(assigned):
+        once = len(set(assigned)) == len(assigned)
+        if hooks or len(fast) != 1 or sorted(assigned) != sorted(expected) or not once:
             wrong.append([node.name, hooks, sorted(set(expected) ^ set(assigned))])
         checked += 1
 
