@@ -467,14 +467,14 @@ async def _paging_components(plain: httpx.AsyncClient, wise: Any, rounds: int) -
     from wise_api.types import UNSET
 
     seeks: list[Any] = []
-    params: dict[str, Any] = {"size": PAGE_SIZE}
+    params: dict[str, Any] = dict(SDK_QUERY)
     while len(seeks) < 100:
         page = json.loads((await plain.get("/v2/accounts", params=params)).content)
         seeks.append(params.get("seekPosition"))
         if page.get("seekPositionForNext") is None:
             break
         params["seekPosition"] = page["seekPositionForNext"]
-    queries = [{"size": PAGE_SIZE} if s is None else {"size": PAGE_SIZE, "seekPosition": s} for s in seeks]
+    queries = [SDK_QUERY if s is None else {**SDK_QUERY, "seekPosition": s} for s in seeks]
     stacked, low_level = wise.http_client, wise.low_level_client
 
     async def raw_get(chunk: list[dict[str, Any]]) -> None:

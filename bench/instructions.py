@@ -5,12 +5,16 @@ counts do not move at all. Each part pages over the same loopback server as ``be
 is counted twice under ``valgrind --tool=callgrind`` (0 pages, then ``--pages`` pages, after the same
 warm-up), so the difference is the per-page work alone:
 
-* ``raw_get``: ``httpx.AsyncClient.get``; ``raw``: + ``json.loads`` (what the paging benchmark's
-  hand-written loop does per page);
+* ``raw_get``: ``httpx.AsyncClient.get``; ``raw``: + ``json.loads``; ``raw_items``: the paging
+  benchmark's hand-written side, an async generator over those pages handing out each recipient (20
+  ``anext`` a page); every raw request sends the SDK's query (``active=true``, the spec's default);
 * ``stack``: the same GET through ``wise.http_client`` (auth flow, JOSE check, retrying transport);
 * ``stack_parse``: + the generated parser (20 typed recipients with their nested models);
 * ``send_parse``: through ``WiseClient._send_operation`` (per-call options, the whole-call budget);
-* ``facade``: ``wise.recipients.list(...)``, what ``iter_recipients`` calls per page.
+* ``facade``: ``wise.recipients.list(...)``, what ``iter_recipients`` calls per page;
+* ``iterate``: 20 ``anext`` a page on ``wise.iter_recipients``: the paging benchmark's SDK side.
+
+``iterate`` ÷ ``raw_items`` is the paging benchmark's ratio in instructions.
 
 Needs valgrind; not part of ``make bench`` (it takes minutes). Run: ``python -m bench.instructions``
 (writes ``bench/instructions.json``).
@@ -26,12 +30,13 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "instructions.json"
-PARTS = ("raw_get", "raw", "stack", "stack_parse", "send_parse", "facade")
+PARTS = ("raw_get", "raw", "raw_items", "stack", "stack_parse", "send_parse", "facade", "iterate")
 PAGE_SIZE = 20
 MAX_PAGES = 100
 
@@ -46,7 +51,8 @@ async def _page(part: str, pages: int, port: int) -> None:
     base = f"http://127.0.0.1:{port}"
 
     def query(seek: Any) -> dict[str, Any]:
-        return {"size": PAGE_SIZE} if seek is None else {"size": PAGE_SIZE, "seekPosition": seek}
+        first = {"active": "true", "size": PAGE_SIZE}  # what recipientList sends
+        return first if seek is None else {**first, "seekPosition": seek}
 
     async with (
         httpx.AsyncClient(base_url=base, headers={"Authorization": "Bearer bench"}) as plain,
@@ -60,8 +66,22 @@ async def _page(part: str, pages: int, port: int) -> None:
         # the same warm-up for every part: each path once, so imports and caches are outside the count
         recipient_list._parse_response(client=low_level, response=await stacked.get("/v2/accounts"))
         await wise.recipients.list(size=PAGE_SIZE)
+
+        async def raw_items() -> AsyncIterator[Any]:
+            for seek in seeks:
+                page = json.loads((await plain.get("/v2/accounts", params=query(seek))).content)
+                for item in page["content"]:
+                    yield item
+
+        items = {"raw_items": raw_items(), "iterate": aiter(wise.iter_recipients(size=PAGE_SIZE))}
+        for source in items.values():
+            for _ in range(PAGE_SIZE + 1):  # the first page and the start of the second: both paths warm
+                await anext(source)
         for seek in seeks[:pages]:
-            if part in ("raw_get", "raw"):
+            if part in items:
+                for _ in range(PAGE_SIZE):
+                    await anext(items[part])
+            elif part in ("raw_get", "raw"):
                 response = await plain.get("/v2/accounts", params=query(seek))
                 if part == "raw":
                     json.loads(response.content)
@@ -121,6 +141,7 @@ def measure(pages: int) -> dict[str, Any]:
         "pages": pages,
         "instructions_per_page": per_page,
         "ratio_to_raw": {part: round(count / raw, 3) for part, count in per_page.items()},
+        "paging_ratio": round(per_page["iterate"] / per_page["raw_items"], 3),
         "parser_beyond_json_loads_share_of_raw": round(
             (per_page["stack_parse"] - per_page["stack"] - (raw - per_page["raw_get"])) / raw, 3
         ),
