@@ -416,36 +416,50 @@ def facade_binary_flags(package: Path) -> dict[str, set[tuple[str, str]]]:
 # --- parsing ---------------------------------------------------------------------------------------
 
 
+_EVERY_MODEL_CLASS = """
+import ast, importlib, json, pathlib, attrs
+import wise_api.models as models
+
+def every_model_class():
+    \"\"\"(module, class node, attrs class) for each generated model.\"\"\"
+    for path in sorted(pathlib.Path(models.__file__).parent.glob("*.py")):
+        if path.name == "__init__.py":
+            continue
+        module = importlib.import_module("wise_api.models." + path.stem)
+        for node in ast.walk(ast.parse(path.read_text())):
+            model = getattr(module, node.name, None) if isinstance(node, ast.ClassDef) else None
+            if attrs.has(model):
+                yield module, node, model
+
+wrong, checked = [], 0
+"""
+"""A child script's start: ``every_model_class()`` and the ``wrong``/``checked`` tallies."""
+
+
 def test_from_dict_passes_the_fields_in_the_order_the_class_declares_them(
     generated_package: Path, run_python: RunPython
 ) -> None:
     """``from_dict`` builds a model with positional arguments (cheaper than keywords), in attrs' order."""
-    code = """
-import ast, importlib, json, pathlib, attrs
-import wise_api.models as models
-wrong, checked = [], 0
-for path in sorted(pathlib.Path(models.__file__).parent.glob("*.py")):
-    if path.name == "__init__.py":
-        continue
-    module = importlib.import_module("wise_api.models." + path.stem)
-    for node in ast.walk(ast.parse(path.read_text())):
-        if not (isinstance(node, ast.ClassDef) and attrs.has(getattr(module, node.name, None))):
-            continue
-        # by JSON name: an argument is the field's local variable, or d.get("jsonName") read in the call
-        fields = [module._JSON_NAMES[a.name] for a in attrs.fields(getattr(module, node.name)) if a.init]
-        for call in ast.walk(node):
-            if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "cls":
-                checked += 1
-                passed = [
-                    module._JSON_NAMES.get(a.id) if isinstance(a, ast.Name)
-                    else a.args[0].value if isinstance(a, ast.Call) and ast.unparse(a.func) == "d.get"
-                    else ast.dump(a)
-                    for a in call.args
-                ]
-                if passed != fields or call.keywords:
-                    wrong.append(node.name)
+    code = (
+        _EVERY_MODEL_CLASS
+        + """
+for module, node, model in every_model_class():
+    # by JSON name: an argument is the field's local variable, or d.get("jsonName") read in the call
+    fields = [module._JSON_NAMES[a.name] for a in attrs.fields(model) if a.init]
+    for call in ast.walk(node):
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "cls":
+            checked += 1
+            passed = [
+                module._JSON_NAMES.get(a.id) if isinstance(a, ast.Name)
+                else a.args[0].value if isinstance(a, ast.Call) and ast.unparse(a.func) == "d.get"
+                else ast.dump(a)
+                for a in call.args
+            ]
+            if passed != fields or call.keywords:
+                wrong.append(node.name)
 print(json.dumps({"wrong": wrong, "checked": checked}))
 """
+    )
     result = run_python(code, generated_package.parent)
     assert result["wrong"] == []
     assert result["checked"] > 500
@@ -459,37 +473,29 @@ def test_from_dict_assigns_exactly_what_attrs_init_would(
     validator, converter, on_setattr or init hook; the fast branch assigns every field once
     (``additional_properties`` as a fresh dict); and a subclass, which takes the ``cls(...)`` branch, gets
     the same values."""
-    code = """
-import ast, importlib, json, pathlib, attrs
-import wise_api.models as models
-wrong, checked = [], 0
-for path in sorted(pathlib.Path(models.__file__).parent.glob("*.py")):
-    if path.name == "__init__.py":
-        continue
-    module = importlib.import_module("wise_api.models." + path.stem)
-    for node in ast.walk(ast.parse(path.read_text())):
-        model = getattr(module, node.name, None) if isinstance(node, ast.ClassDef) else None
-        if not attrs.has(model):
-            continue
-        hooks = [a.name for a in attrs.fields(model) if a.validator or a.converter or a.on_setattr]
-        init_hooks = ("__attrs_pre_init__", "__attrs_post_init__", "__attrs_init__")
-        hooks += [h for h in init_hooks if hasattr(model, h)]
-        if model.__setattr__ is not object.__setattr__:
-            hooks.append("__setattr__")
-        fast = [
-            branch for branch in ast.walk(node)
-            if isinstance(branch, ast.If) and ast.unparse(branch.test) == f"cls is {node.name}"
-        ]
-        assigned = [
-            target.attr for statement in (fast[0].body if len(fast) == 1 else [])
-            if isinstance(statement, ast.Assign) for target in statement.targets
-            if isinstance(target, ast.Attribute)
-        ]
-        expected = [a.name for a in attrs.fields(model)]
-        once = len(set(assigned)) == len(assigned)
-        if hooks or len(fast) != 1 or sorted(assigned) != sorted(expected) or not once:
-            wrong.append([node.name, hooks, sorted(set(expected) ^ set(assigned))])
-        checked += 1
+    code = (
+        _EVERY_MODEL_CLASS
+        + """
+for module, node, model in every_model_class():
+    hooks = [a.name for a in attrs.fields(model) if a.validator or a.converter or a.on_setattr]
+    init_hooks = ("__attrs_pre_init__", "__attrs_post_init__", "__attrs_init__")
+    hooks += [h for h in init_hooks if hasattr(model, h)]
+    if model.__setattr__ is not object.__setattr__:
+        hooks.append("__setattr__")
+    fast = [
+        branch for branch in ast.walk(node)
+        if isinstance(branch, ast.If) and ast.unparse(branch.test) == f"cls is {node.name}"
+    ]
+    assigned = [
+        target.attr for statement in (fast[0].body if len(fast) == 1 else [])
+        if isinstance(statement, ast.Assign) for target in statement.targets
+        if isinstance(target, ast.Attribute)
+    ]
+    expected = [a.name for a in attrs.fields(model)]
+    once = len(set(assigned)) == len(assigned)
+    if hooks or len(fast) != 1 or sorted(assigned) != sorted(expected) or not once:
+        wrong.append([node.name, hooks, sorted(set(expected) ^ set(assigned))])
+    checked += 1
 
 from wise_api.models.recipient_account import RecipientAccount
 payload = {
@@ -507,6 +513,7 @@ fresh = RecipientAccount.from_dict({"id": 1}).additional_properties is not Recip
     {"id": 2}).additional_properties
 print(json.dumps({"wrong": wrong, "checked": checked, "same": same, "fresh": fresh}))
 """
+    )
     result = run_python(code, generated_package.parent)
     assert result["wrong"] == []
     assert result["checked"] > 500
