@@ -394,7 +394,8 @@ class ItemIterator(Generic[T]):
         return self
 
     async def __anext__(self) -> T:
-        while self._remaining != 0 and not self._pages.closed:
+        pages = self._pages
+        while self._remaining != 0 and not (pages._closed or pages._paginator.closed):  # pages.closed
             for item in self._current:
                 if self._remaining is not None:
                     self._remaining -= 1
