@@ -19,8 +19,10 @@ ratio are recorded too.
 * ``paging``: 10,000 recipients (20 a page) from a loopback HTTP server in its own process, through
   ``wise.iter_recipients`` against the same paging hand-written with httpx + ``json.loads`` (an async
   generator yielding each recipient, sending the query the SDK sends: ``active=true`` is the spec's
-  default); both are consumed one recipient per ``anext``. Beside it, the parts of a page (raw GET, the
-  SDK's stack, the generated parser, the facade call) per page.
+  default); both are consumed one recipient per ``anext``. A third side in the same rounds, the raw
+  loop building the same typed models with the generated parser (``typed_models_floor``), is the ratio
+  of any paging that returns these models. Beside it, the parts of a page (raw GET, the SDK's stack, the
+  generated parser, the facade call) per page.
 
 Run one: ``python -m bench.calls facade`` (prints JSON).
 """
@@ -391,6 +393,8 @@ def _server_main() -> None:
 
 
 async def _paging(rounds: int, per_round: int) -> Figures:
+    from wise_api.api.recipient import recipient_list
+
     from wise_async import WiseClient
 
     server = subprocess.Popen(
@@ -420,6 +424,21 @@ async def _paging(rounds: int, per_round: int) -> Figures:
                         return
                     params["seekPosition"] = seek
 
+            async def typed_recipients() -> AsyncIterator[Any]:
+                """The hand-written loop building the SDK's typed models with the generated parser (and
+                nothing else of the SDK): what the models alone cost, the floor of any typed paging."""
+                params: dict[str, Any] = dict(SDK_QUERY)
+                while True:
+                    response = await plain.get("/v2/accounts", params=params)
+                    page = recipient_list._parse_response(client=wise.low_level_client, response=response)
+                    items = page.content or []
+                    for item in items:
+                        yield item
+                    seek = page.seek_position_for_next
+                    if not items or seek is None:
+                        return
+                    params["seekPosition"] = seek
+
             async def take_chunk(items: AsyncIterator[Any]) -> int:
                 count = 0
                 for _ in range(CHUNK_PAGES * PAGE_SIZE):
@@ -430,10 +449,12 @@ async def _paging(rounds: int, per_round: int) -> Figures:
 
             raw_times: list[tuple[float, float]] = []
             sdk_times: list[tuple[float, float]] = []
+            typed_times: list[tuple[float, float]] = []
             for index in range(rounds + 1):  # round 0 warms up (imports, pool) and checks the counts
                 sides = [
                     (raw_recipients(), [0.0, 0.0], [0]),
                     (aiter(wise.iter_recipients(size=PAGE_SIZE)), [0.0, 0.0], [0]),
+                    (typed_recipients(), [0.0, 0.0], [0]),
                 ]
                 gc.collect()
                 while any(count[0] < RECIPIENTS for *_, count in sides):
@@ -442,11 +463,12 @@ async def _paging(rounds: int, per_round: int) -> Figures:
                         count[0] += await take_chunk(source)
                         spent[0] += time.process_time() - cpu
                         spent[1] += time.perf_counter() - wall
-                if [count[0] for *_, count in sides] != [RECIPIENTS, RECIPIENTS]:
+                if [count[0] for *_, count in sides] != [RECIPIENTS] * 3:
                     raise RuntimeError(f"paged {[c[0] for *_, c in sides]}, expected {RECIPIENTS} each")
                 if index:
                     raw_times.append((sides[0][1][0], sides[0][1][1]))
                     sdk_times.append((sides[1][1][0], sides[1][1][1]))
+                    typed_times.append((sides[2][1][0], sides[2][1][1]))
             components = await _paging_components(plain, wise, rounds)
     finally:
         server.terminate()
@@ -454,6 +476,18 @@ async def _paging(rounds: int, per_round: int) -> Figures:
     figures = ratio_figures(raw_times, sdk_times, unit="ms", scale=1e3)
     figures.update(recipients=RECIPIENTS, page_size=PAGE_SIZE, pages=RECIPIENTS // PAGE_SIZE + 1)
     figures["components_cpu_us_per_page"] = components
+    typed = ratio_figures(raw_times, typed_times, unit="ms", scale=1e3)
+    figures["typed_models_floor"] = {
+        "description": "the hand-written httpx loop building the same typed models with the generated "
+        "parser, nothing else of the SDK, ÷ the raw loop (same rounds): the ratio of any paging that "
+        "returns these models; sdk_over_typed is what the SDK adds beyond them",
+        "ratio": typed["ratio"],
+        "ratio_min": typed["ratio_min"],
+        "ratio_max": typed["ratio_max"],
+        "sdk_over_typed": round(
+            statistics.median(s[0] / t[0] for s, t in zip(sdk_times, typed_times, strict=True)), 3
+        ),
+    }
     return figures
 
 
