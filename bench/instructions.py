@@ -12,9 +12,12 @@ warm-up), so the difference is the per-page work alone:
 * ``stack_parse``: + the generated parser (20 typed recipients with their nested models);
 * ``send_parse``: through ``WiseClient._send_operation`` (per-call options, the whole-call budget);
 * ``facade``: ``wise.recipients.list(...)``, what ``iter_recipients`` calls per page;
-* ``iterate``: 20 ``anext`` a page on ``wise.iter_recipients``: the paging benchmark's SDK side.
+* ``iterate``: 20 ``anext`` a page on ``wise.iter_recipients``: the paging benchmark's SDK side;
+* ``typed_items``: ``raw_items`` building the same typed models with the generated parser (the paging
+  benchmark's ``typed_models_floor`` side).
 
-``iterate`` ÷ ``raw_items`` is the paging benchmark's ratio in instructions.
+``iterate`` ÷ ``raw_items`` is the paging benchmark's ratio in instructions; ``typed_items`` ÷
+``raw_items`` what the typed models alone cost, and ``iterate`` ÷ ``typed_items`` what the SDK adds.
 
 Needs valgrind; not part of ``make bench`` (it takes minutes). Run: ``python -m bench.instructions``
 (writes ``bench/instructions.json``).
@@ -36,7 +39,17 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "instructions.json"
-PARTS = ("raw_get", "raw", "raw_items", "stack", "stack_parse", "send_parse", "facade", "iterate")
+PARTS = (
+    "raw_get",
+    "raw",
+    "raw_items",
+    "typed_items",
+    "stack",
+    "stack_parse",
+    "send_parse",
+    "facade",
+    "iterate",
+)
 PAGE_SIZE = 20
 MAX_PAGES = 100
 
@@ -73,7 +86,17 @@ async def _page(part: str, pages: int, port: int) -> None:
                 for item in page["content"]:
                     yield item
 
-        items = {"raw_items": raw_items(), "iterate": aiter(wise.iter_recipients(size=PAGE_SIZE))}
+        async def typed_items() -> AsyncIterator[Any]:
+            for seek in seeks:
+                response = await plain.get("/v2/accounts", params=query(seek))
+                for item in recipient_list._parse_response(client=low_level, response=response).content:
+                    yield item
+
+        items = {
+            "raw_items": raw_items(),
+            "typed_items": typed_items(),
+            "iterate": aiter(wise.iter_recipients(size=PAGE_SIZE)),
+        }
         for source in items.values():
             for _ in range(PAGE_SIZE + 1):  # the first page and the start of the second: both paths warm
                 await anext(source)
@@ -142,6 +165,8 @@ def measure(pages: int) -> dict[str, Any]:
         "instructions_per_page": per_page,
         "ratio_to_raw": {part: round(count / raw, 3) for part, count in per_page.items()},
         "paging_ratio": round(per_page["iterate"] / per_page["raw_items"], 3),
+        "typed_models_floor": round(per_page["typed_items"] / per_page["raw_items"], 3),
+        "sdk_over_typed": round(per_page["iterate"] / per_page["typed_items"], 3),
         "parser_beyond_json_loads_share_of_raw": round(
             (per_page["stack_parse"] - per_page["stack"] - (raw - per_page["raw_get"])) / raw, 3
         ),
