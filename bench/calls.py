@@ -409,32 +409,26 @@ async def _paging(rounds: int, per_round: int) -> Figures:
             WiseClient(personal_token=TOKEN, base_url=base, allow_insecure_http=True) as wise,
         ):
 
-            async def raw_recipients() -> AsyncIterator[Any]:
-                params: dict[str, Any] = dict(SDK_QUERY)
-                while True:
-                    response = await plain.get("/v2/accounts", params=params)
-                    if response.status_code != 200:
-                        raise RuntimeError(response.status_code)
-                    page = json.loads(response.content)
-                    items = page["content"]
-                    for item in items:
-                        yield item
-                    seek = page.get("seekPositionForNext")
-                    if not items or seek is None:
-                        return
-                    params["seekPosition"] = seek
+            def raw_page(response: httpx.Response) -> tuple[list[Any], Any]:
+                if response.status_code != 200:
+                    raise RuntimeError(response.status_code)
+                page = json.loads(response.content)
+                return page["content"], page.get("seekPositionForNext")
 
-            async def typed_recipients() -> AsyncIterator[Any]:
-                """The hand-written loop building the SDK's typed models with the generated parser (and
-                nothing else of the SDK): what the models alone cost, the floor of any typed paging."""
+            def typed_page(response: httpx.Response) -> tuple[list[Any], Any]:
+                """The SDK's typed models by the generated parser, nothing else of the SDK: what the
+                models alone cost, the floor of any typed paging."""
+                page = recipient_list._parse_response(client=wise.low_level_client, response=response)
+                return page.content or [], page.seek_position_for_next
+
+            async def hand_written(
+                read: Callable[[httpx.Response], tuple[list[Any], Any]],
+            ) -> AsyncIterator[Any]:
                 params: dict[str, Any] = dict(SDK_QUERY)
                 while True:
-                    response = await plain.get("/v2/accounts", params=params)
-                    page = recipient_list._parse_response(client=wise.low_level_client, response=response)
-                    items = page.content or []
+                    items, seek = read(await plain.get("/v2/accounts", params=params))
                     for item in items:
                         yield item
-                    seek = page.seek_position_for_next
                     if not items or seek is None:
                         return
                     params["seekPosition"] = seek
@@ -452,9 +446,9 @@ async def _paging(rounds: int, per_round: int) -> Figures:
             typed_times: list[tuple[float, float]] = []
             for index in range(rounds + 1):  # round 0 warms up (imports, pool) and checks the counts
                 sides = [
-                    (raw_recipients(), [0.0, 0.0], [0]),
+                    (hand_written(raw_page), [0.0, 0.0], [0]),
                     (aiter(wise.iter_recipients(size=PAGE_SIZE)), [0.0, 0.0], [0]),
-                    (typed_recipients(), [0.0, 0.0], [0]),
+                    (hand_written(typed_page), [0.0, 0.0], [0]),
                 ]
                 gc.collect()
                 while any(count[0] < RECIPIENTS for *_, count in sides):

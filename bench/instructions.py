@@ -33,9 +33,11 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
+
+from bench.calls import PAGE_SIZE, SDK_QUERY
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "instructions.json"
@@ -50,7 +52,6 @@ PARTS = (
     "facade",
     "iterate",
 )
-PAGE_SIZE = 20
 MAX_PAGES = 100
 
 
@@ -64,8 +65,7 @@ async def _page(part: str, pages: int, port: int) -> None:
     base = f"http://127.0.0.1:{port}"
 
     def query(seek: Any) -> dict[str, Any]:
-        first = {"active": "true", "size": PAGE_SIZE}  # what recipientList sends
-        return first if seek is None else {**first, "seekPosition": seek}
+        return SDK_QUERY if seek is None else {**SDK_QUERY, "seekPosition": seek}
 
     async with (
         httpx.AsyncClient(base_url=base, headers={"Authorization": "Bearer bench"}) as plain,
@@ -80,21 +80,20 @@ async def _page(part: str, pages: int, port: int) -> None:
         recipient_list._parse_response(client=low_level, response=await stacked.get("/v2/accounts"))
         await wise.recipients.list(size=PAGE_SIZE)
 
-        async def raw_items() -> AsyncIterator[Any]:
-            for seek in seeks:
-                page = json.loads((await plain.get("/v2/accounts", params=query(seek))).content)
-                for item in page["content"]:
-                    yield item
+        def raw_page(response: httpx.Response) -> Any:
+            return json.loads(response.content)["content"]
 
-        async def typed_items() -> AsyncIterator[Any]:
+        def typed_page(response: httpx.Response) -> Any:
+            return recipient_list._parse_response(client=low_level, response=response).content
+
+        async def hand_written(read: Callable[[httpx.Response], Any]) -> AsyncIterator[Any]:
             for seek in seeks:
-                response = await plain.get("/v2/accounts", params=query(seek))
-                for item in recipient_list._parse_response(client=low_level, response=response).content:
+                for item in read(await plain.get("/v2/accounts", params=query(seek))):
                     yield item
 
         items = {
-            "raw_items": raw_items(),
-            "typed_items": typed_items(),
+            "raw_items": hand_written(raw_page),
+            "typed_items": hand_written(typed_page),
             "iterate": aiter(wise.iter_recipients(size=PAGE_SIZE)),
         }
         for source in items.values():
