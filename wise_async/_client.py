@@ -43,6 +43,7 @@ from ._exceptions import (
     WiseError,
     make_status_error,
 )
+from ._http_client import OwnedHttpClient
 from ._jose_transport import JoseSupport
 from ._operations import OperationTable, default_table
 from ._options import (
@@ -126,15 +127,6 @@ def _request_of(exc: httpx.HTTPError) -> httpx.Request | None:
         return exc.request
     except RuntimeError:
         return None
-
-
-class _HttpClient(httpx.AsyncClient):
-    """The httpx client a ``WiseClient`` creates: a call after ``aclose()`` is a ``ClientClosedError``."""
-
-    async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
-        if self.is_closed:
-            raise ClientClosedError("this WiseClient is closed; create a new one")
-        return await super().send(request, **kwargs)
 
 
 class WiseClient(GeneratedNamespaces, PaginationMixin):
@@ -278,7 +270,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
                 raise ValueError(
                     "cert= and ssl_context= configure the default transport; not with transport="
                 )
-            self._http = _HttpClient(
+            self._http = OwnedHttpClient(
                 base_url=self.environment.base_url,
                 auth=self._auth,
                 transport=self._jose.wrap(
