@@ -10,7 +10,16 @@ import json
 import subprocess
 import sys
 
-DEFERRED = {"asyncio", "attr", "attrs", "uuid", "platform", "wise_api.models", "wise_async._namespace"}
+DEFERRED = {
+    "anyio",
+    "asyncio",
+    "attr",
+    "attrs",
+    "uuid",
+    "platform",
+    "wise_api.models",
+    "wise_async._namespace",
+}
 
 _CHILD = """
 import json, sys

@@ -18,10 +18,9 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
-import anyio
 import sniffio
 
-__all__ = ["CURRENT_BUDGET", "Budget", "run_within"]
+__all__ = ["CURRENT_BUDGET", "Budget", "run_within", "sleep_with_anyio"]
 
 T = TypeVar("T")
 
@@ -33,8 +32,18 @@ class Budget(Protocol):
 CURRENT_BUDGET: ContextVar[Budget | None] = ContextVar("wise_call_budget", default=None)
 
 
+async def sleep_with_anyio(seconds: float) -> None:
+    """``anyio.sleep`` (asyncio and trio alike) for retries, pacing and lease polls. anyio is imported at
+    the first wait, as httpcore imports it at its first request: ``import wise_async`` does not load it."""
+    from anyio import sleep
+
+    await sleep(seconds)
+
+
 async def _run_within_anyio(seconds: float, call: Awaitable[T]) -> T:
-    with anyio.fail_after(seconds) as scope:
+    from anyio import fail_after  # loaded at the first call, as httpcore loads anyio at its first request
+
+    with fail_after(seconds) as scope:
         running = CURRENT_BUDGET.set(scope)
         try:
             return await call

@@ -24,10 +24,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
-import anyio
 import httpx
 
-from ._budget import CURRENT_BUDGET
+from ._budget import CURRENT_BUDGET, sleep_with_anyio
 from ._redaction import get_logger
 from ._retry import parse_retry_after
 
@@ -100,13 +99,13 @@ class InProcessRateLimiter:
         *,
         burst: int = 1,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
         self._interval, self._tolerance, self._lateness = bucket_timing(rate, burst)
         self.rate = rate
         self.burst = burst
         self._clock = clock
-        self._sleep = sleep
+        self._sleep = sleep or sleep_with_anyio
         self._tat: dict[str, float] = {}
         # Reservations never await: a thread lock serves asyncio, trio and threads alike.
         self._lock = threading.Lock()
@@ -143,21 +142,24 @@ class RateLimitedTransport(httpx.AsyncBaseTransport):
     """
 
     def __init__(self, transport: httpx.AsyncBaseTransport, limiter: RateLimiter, *, bucket: str) -> None:
+        from anyio import current_time  # loaded with the first client that paces its calls
+
         self._transport = transport
         self._limiter = limiter
         self._bucket = bucket
+        self._now = current_time
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         # Time queued here is the app's own pacing, not the call's budget: the deadline waits with us.
         budget = CURRENT_BUDGET.get()
-        queued_at, deadline = anyio.current_time(), budget.deadline if budget is not None else None
+        queued_at, deadline = self._now(), budget.deadline if budget is not None else None
         if budget is not None:
             budget.deadline = math.inf
         try:
             await self._limiter.acquire(self._bucket)
         finally:
             if budget is not None and deadline is not None:
-                budget.deadline = deadline + (anyio.current_time() - queued_at)
+                budget.deadline = deadline + (self._now() - queued_at)
         response = await self._transport.handle_async_request(request)
         if response.status_code == 429:
             seconds = parse_retry_after(response.headers)

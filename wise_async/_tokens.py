@@ -17,8 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-import anyio
-
+from ._budget import sleep_with_anyio
 from ._exceptions import APIStatusError, MissingCredentialsError
 from ._redaction import get_logger
 from ._token_store import MemoryTokenStore, TokenKey, TokenStore, TokenStoreError
@@ -134,7 +133,9 @@ class _RefreshingProvider:
     ) -> None:
         self._clock = clock
         self._skew = skew
-        self._lock = anyio.Lock()
+        from anyio import Lock  # at construction: import wise_async does not load anyio (see _budget)
+
+        self._lock = Lock()
         self._tokens: OAuthTokens | None = None
         self._seed: OAuthTokens | None = None
         self._loaded = False
@@ -205,7 +206,7 @@ class _RefreshingProvider:
                 lease = await self._store.try_lease(self._key)
                 if lease is not None:
                     break
-                await anyio.sleep(delay)
+                await sleep_with_anyio(delay)
                 delay = min(delay * 2, LEASE_POLL_MAX)
             async with lease:
                 current = await self._store.load(self._key)

@@ -21,10 +21,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-import anyio
 import httpx
 
 from ._body import DEFAULT_MAX_RESPONSE_BYTES, read_bounded
+from ._budget import sleep_with_anyio
 from ._exceptions import APIConnectionError, APITimeoutError
 from ._idempotency import idempotency_key_of
 from ._options import MAX_RETRIES_EXTENSION
@@ -97,13 +97,13 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         transport: httpx.AsyncBaseTransport,
         *,
         policy: RetryPolicy | None = None,
-        sleep: Sleep = anyio.sleep,
+        sleep: Sleep | None = None,
         random_fn: Callable[[], float] = random.random,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._transport = transport
         self.policy = policy or RetryPolicy()
-        self._sleep = sleep
+        self._sleep = sleep or sleep_with_anyio
         self._random = random_fn
         self.max_response_bytes = max_response_bytes
 
