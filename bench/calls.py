@@ -139,10 +139,10 @@ def ratio_figures(
     }
 
 
-def _plain_client(transport: httpx.AsyncBaseTransport) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        base_url=BASE_URL, transport=transport, headers={"Authorization": f"Bearer {TOKEN}"}
-    )
+def _plain_client(
+    transport: httpx.AsyncBaseTransport, client: type[httpx.AsyncClient] = httpx.AsyncClient
+) -> httpx.AsyncClient:
+    return client(base_url=BASE_URL, transport=transport, headers={"Authorization": f"Bearer {TOKEN}"})
 
 
 async def _facade(rounds: int, per_round: int) -> Figures:
@@ -241,9 +241,7 @@ async def _stack(rounds: int, per_round: int) -> Figures:
         figures = await interleaved(raw, sdk, rounds=rounds, per_round=per_round)
         # The SDK's client stores no response cookies and joins each path to the base URL once; a raw
         # client doing the same shows what the SDK's layers (auth, JOSE check, retries, bounded read) add.
-        async with OwnedHttpClient(
-            base_url=BASE_URL, transport=StaticTransport(body), headers={"Authorization": f"Bearer {TOKEN}"}
-        ) as lean:
+        async with _plain_client(StaticTransport(body), OwnedHttpClient) as lean:
 
             async def lean_raw() -> Any:
                 return (await lean.get("/v2/profiles")).content

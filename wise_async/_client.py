@@ -31,7 +31,6 @@ from ._api_version import check_api_version
 from ._auth import SCA_SIDE_REQUEST, Credentials, WiseAuth
 from ._body import DEFAULT_MAX_RESPONSE_BYTES
 from ._budget import run_within
-from ._download import download_to
 from ._environment import Environment, EnvironmentName, resolve_environment
 from ._exceptions import (
     APIResponseValidationError,
@@ -448,6 +447,8 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         to: str | os.PathLike[str],
         options: Mapping[str, Any] = _NO_OPTIONS,
     ) -> Path:
+        from ._download import download_to  # with anyio's file I/O: loaded by the first download
+
         request_kwargs, budget = apply_options(request_kwargs, self._defaults, options)
         download = download_to(
             self._http, request_kwargs, to=to, policy=self._retry_policy, max_bytes=self._max_response_bytes

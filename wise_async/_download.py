@@ -15,10 +15,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import anyio
 import httpx
 
 from ._body import read_bounded
-from ._budget import sleep_with_anyio
 from ._exceptions import ResponseTooLargeError, make_status_error
 from ._options import MAX_RETRIES_EXTENSION
 from ._redaction import get_logger
@@ -40,8 +40,6 @@ async def download_to(
     max_bytes: int,
 ) -> Path:
     """Send the prepared request and stream its 2xx body into ``to``; return the path written."""
-    import anyio  # async file I/O; loaded with the first download (import wise_async does not load it)
-
     target = Path(to)
     partial = target.with_name(target.name + ".part")
     kwargs = dict(request_kwargs)
@@ -73,7 +71,7 @@ async def download_to(
                 delay,
             )
             attempt += 1
-            await sleep_with_anyio(delay)
+            await anyio.sleep(delay)
             continue
         except BaseException:
             await _discard(partial)
@@ -86,8 +84,6 @@ async def download_to(
 
 
 async def _copy(response: httpx.Response, partial: Path, max_bytes: int, request: httpx.Request) -> int:
-    import anyio
-
     written = 0
     async with await anyio.open_file(partial, "wb") as file:
         async for chunk in response.aiter_bytes():  # decoded; also serves a body already read in memory
@@ -99,6 +95,4 @@ async def _copy(response: httpx.Response, partial: Path, max_bytes: int, request
 
 
 async def _discard(partial: Path) -> None:
-    import anyio
-
     await anyio.Path(partial).unlink(missing_ok=True)

@@ -99,13 +99,13 @@ class InProcessRateLimiter:
         *,
         burst: int = 1,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = sleep_with_anyio,
     ) -> None:
         self._interval, self._tolerance, self._lateness = bucket_timing(rate, burst)
         self.rate = rate
         self.burst = burst
         self._clock = clock
-        self._sleep = sleep or sleep_with_anyio
+        self._sleep = sleep
         self._tat: dict[str, float] = {}
         # Reservations never await: a thread lock serves asyncio, trio and threads alike.
         self._lock = threading.Lock()

@@ -97,13 +97,13 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         transport: httpx.AsyncBaseTransport,
         *,
         policy: RetryPolicy | None = None,
-        sleep: Sleep | None = None,
+        sleep: Sleep = sleep_with_anyio,
         random_fn: Callable[[], float] = random.random,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._transport = transport
         self.policy = policy or RetryPolicy()
-        self._sleep = sleep or sleep_with_anyio
+        self._sleep = sleep
         self._random = random_fn
         self.max_response_bytes = max_response_bytes
 
