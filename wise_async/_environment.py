@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Literal
 
 import httpx
 
+from ._record import Record, record, set_field
+
 EnvironmentName = Literal["sandbox", "production"]
 
 
-@dataclass(frozen=True, slots=True)
-class Environment:
+@record
+class Environment(Record):
     """The API host and the separate host of the card-secret (twcard) operations."""
 
     name: str
@@ -19,6 +21,14 @@ class Environment:
     twcard_base_url: str | None
     authorize_url: str | None = None
     """Wise's OAuth authorization page (another host than the API's); custom: ``{base}/oauth/authorize/``."""
+
+    def __init__(
+        self, name: str, base_url: str, twcard_base_url: str | None, authorize_url: str | None = None
+    ) -> None:
+        set_field(self, "name", name)
+        set_field(self, "base_url", base_url)
+        set_field(self, "twcard_base_url", twcard_base_url)
+        set_field(self, "authorize_url", authorize_url)
 
     @property
     def is_production(self) -> bool:

@@ -43,12 +43,13 @@ import json
 import re
 import urllib.parse
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any
 
 import httpx
 
 from ._idempotency import idempotency_key_of
+from ._record import Record, record, set_field
 from ._redaction import redact_headers, redact_text, redact_url
 from ._retry import parse_retry_after
 
@@ -104,8 +105,8 @@ _MAX_MESSAGE_CHARS = 500
 # Error bodies
 
 
-@dataclass(frozen=True, slots=True)
-class ErrorDetail:
+@record
+class ErrorDetail(Record):
     """One error reported by Wise, whatever shape the body had.
 
     Codes are not unique across Wise APIs: match on ``code`` together with the operation. ``path`` is
@@ -116,6 +117,18 @@ class ErrorDetail:
     message: str | None = None
     path: str | None = None
     arguments: list[str] | dict[str, Any] | None = None
+
+    def __init__(
+        self,
+        code: str | None = None,
+        message: str | None = None,
+        path: str | None = None,
+        arguments: list[str] | dict[str, Any] | None = None,
+    ) -> None:
+        set_field(self, "code", code)
+        set_field(self, "message", message)
+        set_field(self, "path", path)
+        set_field(self, "arguments", arguments)
 
 
 def _text(value: object) -> str | None:
@@ -249,8 +262,8 @@ def parse_error_details(body: bytes, content_type: str | None) -> list[ErrorDeta
 # SCA challenges
 
 
-@dataclass(frozen=True, slots=True)
-class ScaChallenge:
+@record
+class ScaChallenge(Record):
     """One SCA challenge from the one-time-token status, so callers can pick how to clear it.
 
     ``type`` is PIN, FACE_MAP, SMS, WHATSAPP, VOICE or PARTNER_DEVICE_FINGERPRINT (others may appear);
@@ -262,6 +275,20 @@ class ScaChallenge:
     passed: bool = False
     view_data: dict[str, Any] | None = None
     alternatives: list[str] = field(default_factory=list)
+
+    def __init__(
+        self,
+        type: str,
+        required: bool = False,
+        passed: bool = False,
+        view_data: dict[str, Any] | None = None,
+        alternatives: list[str] | None = None,
+    ) -> None:
+        set_field(self, "type", type)
+        set_field(self, "required", required)
+        set_field(self, "passed", passed)
+        set_field(self, "view_data", view_data)
+        set_field(self, "alternatives", [] if alternatives is None else alternatives)
 
     @classmethod
     def from_wise(cls, data: Mapping[str, Any]) -> ScaChallenge:

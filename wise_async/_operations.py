@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from typing import Literal
 
 from ._api_version import path_quarter
+from ._record import Record, record, set_field
 
 TokenKind = Literal["UserToken", "PersonalToken", "ClientCredentialsToken", "BasicAuth"]
 TWCARD_HOST_WORD = "twcard"
 
 
-@dataclass(frozen=True, slots=True)
-class OperationSpec:
+@record
+class OperationSpec(Record):
     """Facts about one operation that the spec states (or that the protocol notes make data)."""
 
     operation_id: str
@@ -41,16 +42,37 @@ class OperationSpec:
     _api_version: str | None = field(init=False, compare=False, repr=False)
     _twcard: bool = field(init=False, compare=False, repr=False)
 
-    def __post_init__(self) -> None:
-        facts = {
-            "_token_kinds": frozenset(kind for alternative in self.security for kind in alternative),
-            "_allows_anonymous": not self.security
-            or any(len(alternative) == 0 for alternative in self.security),
-            "_api_version": path_quarter(self.path),
-            "_twcard": any(TWCARD_HOST_WORD in server for server in self.servers),
-        }
-        for name, value in facts.items():
-            object.__setattr__(self, name, value)
+    def __init__(
+        self,
+        operation_id: str,
+        method: str,
+        path: str,
+        namespace: str,
+        method_name: str,
+        module: str,
+        security: tuple[tuple[str, ...], ...],
+        deprecated: bool,
+        servers: tuple[str, ...],
+        idempotency_header: str | None,
+        idempotency_body_key: str | None,
+        request_content_types: tuple[str, ...],
+    ) -> None:
+        set_field(self, "operation_id", operation_id)
+        set_field(self, "method", method)
+        set_field(self, "path", path)
+        set_field(self, "namespace", namespace)
+        set_field(self, "method_name", method_name)
+        set_field(self, "module", module)
+        set_field(self, "security", security)
+        set_field(self, "deprecated", deprecated)
+        set_field(self, "servers", servers)
+        set_field(self, "idempotency_header", idempotency_header)
+        set_field(self, "idempotency_body_key", idempotency_body_key)
+        set_field(self, "request_content_types", request_content_types)
+        set_field(self, "_token_kinds", frozenset(kind for alternative in security for kind in alternative))
+        set_field(self, "_allows_anonymous", not security or any(len(option) == 0 for option in security))
+        set_field(self, "_api_version", path_quarter(path))
+        set_field(self, "_twcard", any(TWCARD_HOST_WORD in server for server in servers))
 
     @property
     def token_kinds(self) -> frozenset[str]:

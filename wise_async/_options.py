@@ -14,13 +14,14 @@ request extensions, so a derived client (``with_options``) shares the connection
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, TypedDict
 
 import httpx
 
 from ._exceptions import InvalidRequestError
 from ._idempotency import REQUESTED_KEY_EXTENSION
+from ._record import Record, record, set_field
 
 if TYPE_CHECKING:
     import uuid
@@ -66,14 +67,26 @@ class RequestOptions(TypedDict, total=False):
     idempotency_key: str | uuid.UUID
 
 
-@dataclass(frozen=True, slots=True)
-class ClientDefaults:
+@record
+class ClientDefaults(Record):
     """What a client applies to every call unless the call says otherwise (``with_options`` derives)."""
 
     timeout: Timeout | None = DEFAULT_TIMEOUT
     max_retries: int | None = None  # None: the client's RetryPolicy
     headers: Mapping[str, str] = field(default_factory=dict)
     sca_handler: ScaHandler | None = None  # None: the client's own
+
+    def __init__(
+        self,
+        timeout: Timeout | None = DEFAULT_TIMEOUT,
+        max_retries: int | None = None,
+        headers: Mapping[str, str] | None = None,
+        sca_handler: ScaHandler | None = None,
+    ) -> None:
+        set_field(self, "timeout", timeout)
+        set_field(self, "max_retries", max_retries)
+        set_field(self, "headers", {} if headers is None else headers)
+        set_field(self, "sca_handler", sca_handler)
 
 
 def phase_timeout(timeout: Timeout | None) -> httpx.Timeout:

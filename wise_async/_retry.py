@@ -21,7 +21,8 @@ import math
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+
+from ._record import Record, record, set_field
 
 __all__ = [
     "REPLAYABLE_METHODS",
@@ -41,8 +42,8 @@ REPLAYABLE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 """Idempotent by HTTP semantics; POST and PATCH need an idempotency key to be replayed."""
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
+@record
+class RetryPolicy(Record):
     """How many times and how patiently to retry; frozen so one instance can be shared by clients.
 
     ``max_retries`` counts retries, not attempts (2 → at most 3 requests). ``jitter`` is the fraction
@@ -55,12 +56,26 @@ class RetryPolicy:
     max_retry_after: float = 60.0
     jitter: float = 0.25
 
-    def __post_init__(self) -> None:
-        for name in ("max_retries", "initial_delay", "max_delay", "max_retry_after", "jitter"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"RetryPolicy.{name} must be >= 0, not {getattr(self, name)!r}")
-        if self.jitter > 1:
-            raise ValueError(f"RetryPolicy.jitter must be <= 1, not {self.jitter!r}")
+    def __init__(
+        self,
+        max_retries: int = 2,
+        initial_delay: float = 0.5,
+        max_delay: float = 8.0,
+        max_retry_after: float = 60.0,
+        jitter: float = 0.25,
+    ) -> None:
+        for name, value in (
+            ("max_retries", max_retries),
+            ("initial_delay", initial_delay),
+            ("max_delay", max_delay),
+            ("max_retry_after", max_retry_after),
+            ("jitter", jitter),
+        ):
+            if not value >= 0:
+                raise ValueError(f"RetryPolicy.{name} must be >= 0, not {value!r}")
+            set_field(self, name, value)
+        if jitter > 1:
+            raise ValueError(f"RetryPolicy.jitter must be <= 1, not {jitter!r}")
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

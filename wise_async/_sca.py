@@ -16,7 +16,7 @@ import base64
 import contextlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import httpx
@@ -29,6 +29,7 @@ from ._exceptions import (
     make_status_error,
 )
 from ._operations import OperationSpec, operation_path
+from ._record import Record, record, set_field
 
 if TYPE_CHECKING:  # cryptography loads only when a signer is made (~30 ms of import time otherwise)
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -41,8 +42,8 @@ OTT_STATUS_PATH = "/v1/one-time-token/status"
 SendRaw = Callable[..., Awaitable[httpx.Response]]
 
 
-@dataclass(frozen=True, slots=True)
-class ScaContext:
+@record
+class ScaContext(Record):
     """One challenge: the token, the rejected request/response, and a way to call Wise about it."""
 
     one_time_token: str = field(repr=False)
@@ -50,6 +51,20 @@ class ScaContext:
     response: httpx.Response
     operation: OperationSpec | None
     send: SendRaw = field(repr=False)
+
+    def __init__(
+        self,
+        one_time_token: str,
+        request: httpx.Request,
+        response: httpx.Response,
+        operation: OperationSpec | None,
+        send: SendRaw,
+    ) -> None:
+        set_field(self, "one_time_token", one_time_token)
+        set_field(self, "request", request)
+        set_field(self, "response", response)
+        set_field(self, "operation", operation)
+        set_field(self, "send", send)
 
     def __repr__(self) -> str:
         return (

@@ -17,9 +17,9 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Literal, cast
 
+from ._record import Record, record, set_field
 from ._redaction import LOGGER_NAME
 
 VARIABLES = (
@@ -33,14 +33,32 @@ VARIABLES = (
 _LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
 
 
-@dataclass(frozen=True, slots=True)
-class EnvironmentSettings:
+@record
+class EnvironmentSettings(Record):
+    """The ``WISE_*`` variables a client reads, validated; ``None`` where a variable is unset or blank."""
+
     api_token: str | None = None
     client_id: str | None = None
     client_secret: str | None = None
     environment: Literal["sandbox", "production"] | None = None
     base_url: str | None = None
     log: str | None = None
+
+    def __init__(
+        self,
+        api_token: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        environment: Literal["sandbox", "production"] | None = None,
+        base_url: str | None = None,
+        log: str | None = None,
+    ) -> None:
+        set_field(self, "api_token", api_token)
+        set_field(self, "client_id", client_id)
+        set_field(self, "client_secret", client_secret)
+        set_field(self, "environment", environment)
+        set_field(self, "base_url", base_url)
+        set_field(self, "log", log)
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> EnvironmentSettings:

@@ -16,11 +16,11 @@ import json
 import threading
 import time
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import quote
 
 from ._exceptions import WiseError
+from ._record import Record, record, set_field
 
 if TYPE_CHECKING:  # ``_tokens`` imports this module; the class is only needed when decoding
     from ._tokens import OAuthTokens
@@ -36,8 +36,8 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class TokenKey:
+@record
+class TokenKey(Record):
     """Whose tokens: an OAuth client's own (``user=None``: client credentials) or one of its users'.
 
     ``user`` is the application's own key for the Wise user (its user id, a profile id...), any string.
@@ -45,6 +45,10 @@ class TokenKey:
 
     client_id: str
     user: str | None = None
+
+    def __init__(self, client_id: str, user: str | None = None) -> None:
+        set_field(self, "client_id", client_id)
+        set_field(self, "user", user)
 
     def __str__(self) -> str:
         """Unambiguous, so stores can use it as their key: ``user:<client id>:<user>`` (percent-encoded)."""

@@ -14,11 +14,12 @@ import inspect
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from typing import Any, Protocol
 
 from ._budget import sleep_with_anyio
 from ._exceptions import APIStatusError, MissingCredentialsError
+from ._record import Record, record, set_field
 from ._redaction import get_logger
 from ._token_store import MemoryTokenStore, TokenKey, TokenStore, TokenStoreError
 
@@ -36,8 +37,8 @@ def _hidden(value: object) -> str:
     return "***" if value else repr(value)
 
 
-@dataclass(frozen=True, slots=True)
-class OAuthTokens:
+@record
+class OAuthTokens(Record):
     """What ``/oauth/token`` returned; ``expires_at`` values are Unix timestamps (seconds)."""
 
     access_token: str = field(repr=False)
@@ -46,6 +47,22 @@ class OAuthTokens:
     refresh_token_expires_at: float | None = None
     token_type: str = "bearer"
     scope: str | None = None
+
+    def __init__(
+        self,
+        access_token: str,
+        expires_at: float | None = None,
+        refresh_token: str | None = None,
+        refresh_token_expires_at: float | None = None,
+        token_type: str = "bearer",
+        scope: str | None = None,
+    ) -> None:
+        set_field(self, "access_token", access_token)
+        set_field(self, "expires_at", expires_at)
+        set_field(self, "refresh_token", refresh_token)
+        set_field(self, "refresh_token_expires_at", refresh_token_expires_at)
+        set_field(self, "token_type", token_type)
+        set_field(self, "scope", scope)
 
     def __repr__(self) -> str:
         return (
