@@ -262,6 +262,33 @@ def test_every_optional_field_null_parses_as_none(cls: type[Any]) -> None:
     assert parsed.to_dict() == wire.loads(json.dumps(_required_only(cls)))
 
 
+PLAIN_REQUIRED = [
+    (cls, field.name)
+    for cls in _models()
+    for field in attrs.fields(cls)
+    if field.init
+    and field.default is attrs.NOTHING
+    and _field_types(cls)[_json_names(cls)[field.name]] in ("int", "str", "bool")
+]
+
+
+def test_there_are_required_plain_fields_to_check() -> None:
+    names = {f"{cls.__name__}.{name}" for cls, name in PLAIN_REQUIRED}
+    assert {"StandardTransfer.id", "PersonalProfile.id", "RecipientAccount.id"} <= names
+
+
+@pytest.mark.parametrize(("cls", "name"), PLAIN_REQUIRED, ids=lambda v: getattr(v, "__name__", v))
+def test_a_required_field_sent_null_is_an_error_naming_it_not_a_none_typed_as_int(
+    cls: type[Any], name: str
+) -> None:
+    json_name = _json_names(cls)[name]
+    payload = {**_required_only(cls), json_name: None}
+    with pytest.raises(wire.ModelFieldError) as caught:
+        cls.from_dict(wire.loads(json.dumps(payload)))
+    assert caught.value.model_field == f"{cls.__name__}.{json_name}"
+    assert caught.value.sent == "null"
+
+
 # --- every operation, every 2xx ----------------------------------------------------------------------------
 
 
@@ -406,6 +433,10 @@ async def test_a_transfer_body_as_a_mapping_gets_its_idempotency_key_and_keeps_m
         ({"quoteUuid": "11144c35-9fe8-4c32-b7fd-d05c2a7734bf"}, "targetAccount: expected int, got nothing"),
         ({"target_account": 1, "quoteUuid": "11144c35-9fe8-4c32-b7fd-d05c2a7734bf"}, "targetAccount"),
         ({"targetAccount": 1, "quoteUuid": "not-a-uuid"}, "quoteUuid: expected UUID"),
+        (
+            {"targetAccount": None, "quoteUuid": "11144c35-9fe8-4c32-b7fd-d05c2a7734bf"},
+            "targetAccount: expected int, got null",
+        ),
         ({"targetAccount": 1, "quoteUuid": "11144c35-9fe8-4c32-b7fd-d05c2a7734bf", "amount": 1}, "amount"),
     ],
 )

@@ -168,6 +168,7 @@ async def test_a_corrupt_gzip_body_is_a_connection_error_not_an_httpx_one(
         (200, b"[" * 100_000, APIResponseValidationError),
         (200, b"<html>proxy login</html>", APIResponseValidationError),
         (200, b'{"id": "not-a-number", "type": 7}', APIResponseValidationError),
+        (200, b'{"id": null, "type": "PERSONAL"}', APIResponseValidationError),  # typed int, never None
     ],
 )
 async def test_an_answer_that_is_not_the_promised_result_is_a_typed_error(
