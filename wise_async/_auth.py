@@ -28,7 +28,7 @@ from ._environment import Environment
 from ._exceptions import MissingCredentialsError
 from ._idempotency import apply_idempotency, random_uuid_text
 from ._operations import OperationSpec, OperationTable
-from ._options import SCA_HANDLER_EXTENSION
+from ._options import SCA_HANDLER_EXTENSION, SCA_SEND_EXTENSION
 from ._redaction import get_logger
 from ._sca import APPROVAL_HEADER, ScaContext, ScaHandler, SendRaw
 from ._tokens import TokenProvider
@@ -185,7 +185,8 @@ class WiseAuth(httpx.Auth):
         one_time_token = response.headers.get(APPROVAL_HEADER)
         if one_time_token and APPROVAL_HEADER not in request.headers:
             await response.aread()
-            context = ScaContext(one_time_token, request, response, op, self._send_raw)
+            send = request.extensions.get(SCA_SEND_EXTENSION) or self._send_raw
+            context = ScaContext(one_time_token, request, response, op, send)
             handler: ScaHandler = request.extensions.get(SCA_HANDLER_EXTENSION) or self._sca
             approval = await handler.approve(context)
             request.headers.update(approval)

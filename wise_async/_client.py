@@ -337,7 +337,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         if not isinstance(sca_handler, NotGiven):
             defaults = replace(defaults, sca_handler=sca_handler)
             derived.sca_handler = sca_handler
-        derived._defaults = defaults
+        derived._defaults = replace(defaults, sca_send=derived._send_raw)
         derived._owns_http = False
         return derived
 

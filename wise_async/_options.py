@@ -26,10 +26,11 @@ from ._record import Record, record, set_field
 if TYPE_CHECKING:
     import uuid
 
-    from ._sca import ScaHandler
+    from ._sca import ScaHandler, SendRaw
 
 MAX_RETRIES_EXTENSION = "wise_max_retries"
 SCA_HANDLER_EXTENSION = "wise_sca_handler"
+SCA_SEND_EXTENSION = "wise_sca_send"
 
 
 def replay_request(original: httpx.Request, approval: Mapping[str, str]) -> dict[str, Any]:
@@ -75,6 +76,9 @@ class ClientDefaults(Record):
     max_retries: int | None = None  # None: the client's RetryPolicy
     headers: Mapping[str, str] = field(default_factory=dict)
     sca_handler: ScaHandler | None = None  # None: the client's own
+    sca_send: SendRaw | None = field(default=None, compare=False, repr=False)
+    """How an SCA handler's requests (OTT status, verify) are sent: a derived client's own send, so they
+    carry its defaults. None: the client that built the auth flow."""
 
     def __init__(
         self,
@@ -82,11 +86,13 @@ class ClientDefaults(Record):
         max_retries: int | None = None,
         headers: Mapping[str, str] | None = None,
         sca_handler: ScaHandler | None = None,
+        sca_send: SendRaw | None = None,
     ) -> None:
         set_field(self, "timeout", timeout)
         set_field(self, "max_retries", max_retries)
         set_field(self, "headers", {} if headers is None else headers)
         set_field(self, "sca_handler", sca_handler)
+        set_field(self, "sca_send", sca_send)
 
 
 def phase_timeout(timeout: Timeout | None) -> httpx.Timeout:
@@ -149,6 +155,8 @@ def apply_options(
             extensions[MAX_RETRIES_EXTENSION] = defaults.max_retries
         if defaults.sca_handler is not None:
             extensions[SCA_HANDLER_EXTENSION] = defaults.sca_handler
+        if defaults.sca_send is not None:
+            extensions[SCA_SEND_EXTENSION] = defaults.sca_send
         request["extensions"] = extensions
         timeout = defaults.timeout
         request["timeout"] = _phase_timeout_of(timeout)
@@ -170,6 +178,8 @@ def apply_options(
         extensions[MAX_RETRIES_EXTENSION] = retries
     if defaults.sca_handler is not None:
         extensions[SCA_HANDLER_EXTENSION] = defaults.sca_handler
+    if defaults.sca_send is not None:
+        extensions[SCA_SEND_EXTENSION] = defaults.sca_send
     key = options.get("idempotency_key")
     if key is not None:
         extensions[REQUESTED_KEY_EXTENSION] = str(key)

@@ -143,6 +143,22 @@ async def test_an_sca_side_request_challenged_again_does_not_start_sca_again(
     assert proxy.count("GET", path_of("ottStatusGet")) == 1
 
 
+async def test_a_derived_clients_sca_side_requests_carry_its_defaults(
+    fake: FakeWise, proxy: FaultProxy
+) -> None:
+    """The OTT status request the SCA handler makes goes out with the calling client's default headers."""
+    async with personal_client(fake, proxy) as wise:
+        transfer_id = await _new_transfer(wise, fake)
+        tenant = wise.with_options(default_headers={"X-Tenant": "payouts"})
+        with pytest.raises(ScaRequiredError) as caught:
+            await tenant.transfers.fund(fake.personal_profile_id, transfer_id, body=_fund())
+    assert caught.value.challenges  # the status was read
+    by_path = {e.path.split("?")[0]: e.headers for e in proxy.exchanges}
+    assert by_path[path_of("ottStatusGet")].get("x-tenant") == "payouts"
+    fund = [e for e in proxy.exchanges if e.method == "POST" and e.path.endswith("/payments")]
+    assert fund and fund[0].headers.get("x-tenant") == "payouts"
+
+
 async def _new_transfer(wise: WiseClient, fake: FakeWise) -> int:
     profile = fake.personal_profile_id
     quote = await wise.quotes.create(
