@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import inspect
 import pickle
+import sys
 from typing import Any
 
 import httpx
@@ -92,11 +93,14 @@ SAMPLES: dict[type[Record], list[dict[str, Any]]] = {
 
 
 def _records() -> set[type[Record]]:
+    """The record classes the package's modules hold (`slots=True` makes a new class; the one the
+    class statement made may linger among the subclasses until it is collected)."""
     found: set[type[Record]] = set()
     pending = [Record]
     while pending:
         for cls in pending.pop().__subclasses__():
-            if cls.__module__.startswith("wise_async.") and cls not in found:
+            module = sys.modules.get(cls.__module__)
+            if cls.__module__.startswith("wise_async.") and getattr(module, cls.__name__, None) is cls:
                 found.add(cls)
                 pending.append(cls)
     return found
