@@ -12,6 +12,7 @@ a webhook field Wise adds reaches users with the next ``make generate``.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,10 +70,8 @@ def _versions_of(spec: Spec, schema: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def collect(spec: Spec, data: GeneratorData) -> list[EventVersion]:
-    """Every ``(event_type, schema_version)`` of the normalized ``spec`` with its generated models."""
-    models = {m.class_info.name: m for m in data.models}
-    events: list[EventVersion] = []
+def event_versions(spec: Spec) -> Iterator[tuple[str, str, str]]:
+    """``(event_type, schema_version, envelope component key)`` for every webhook the spec describes."""
     for event_type, item in sorted(spec.get("webhooks", {}).items()):
         for operation in item.values():
             if not isinstance(operation, dict):
@@ -80,33 +79,41 @@ def collect(spec: Spec, data: GeneratorData) -> list[EventVersion]:
             content = operation.get("requestBody", {}).get("content", {})
             schema = next(iter(content.values()), {}).get("schema", {})
             for version, key in sorted(_versions_of(spec, schema)):
-                component = spec["components"]["schemas"][key]
-                envelope = models.get(class_name(component.get("title") or key))
-                if envelope is None:
-                    raise WebhookTableError(f"{event_type} {version}: no model generated for schema {key!r}")
-                data_prop = next(
-                    (
-                        p
-                        for p in [*envelope.required_properties, *envelope.optional_properties]
-                        if p.name == "data" and isinstance(p, ModelProperty)
-                    ),
-                    None,
-                )
-                if data_prop is None:
-                    raise WebhookTableError(f"{event_type} {version}: envelope has no 'data' object")
-                data_model = models[data_prop.class_info.name]
-                fields = [*data_model.required_properties, *data_model.optional_properties]
-                events.append(
-                    EventVersion(
-                        event_type=event_type,
-                        schema_version=version,
-                        envelope=envelope.class_info.name,
-                        envelope_module=envelope.class_info.module_name,
-                        data=data_model.class_info.name,
-                        data_module=data_model.class_info.module_name,
-                        data_fields=tuple(str(p.python_name) for p in fields),
-                    )
-                )
+                yield event_type, version, key
+
+
+def collect(spec: Spec, data: GeneratorData) -> list[EventVersion]:
+    """Every ``(event_type, schema_version)`` of the normalized ``spec`` with its generated models."""
+    models = {m.class_info.name: m for m in data.models}
+    events: list[EventVersion] = []
+    for event_type, version, key in event_versions(spec):
+        component = spec["components"]["schemas"][key]
+        envelope = models.get(class_name(component.get("title") or key))
+        if envelope is None:
+            raise WebhookTableError(f"{event_type} {version}: no model generated for schema {key!r}")
+        data_prop = next(
+            (
+                p
+                for p in [*envelope.required_properties, *envelope.optional_properties]
+                if p.name == "data" and isinstance(p, ModelProperty)
+            ),
+            None,
+        )
+        if data_prop is None:
+            raise WebhookTableError(f"{event_type} {version}: envelope has no 'data' object")
+        data_model = models[data_prop.class_info.name]
+        fields = [*data_model.required_properties, *data_model.optional_properties]
+        events.append(
+            EventVersion(
+                event_type=event_type,
+                schema_version=version,
+                envelope=envelope.class_info.name,
+                envelope_module=envelope.class_info.module_name,
+                data=data_model.class_info.name,
+                data_module=data_model.class_info.module_name,
+                data_fields=tuple(str(p.python_name) for p in fields),
+            )
+        )
     return events
 
 

@@ -62,7 +62,7 @@ async def transfer_id(fake: FakeWise) -> int:
         {
             "id": 55_000_001,
             "user": fake.user_id,
-            "profile": fake.personal_profile_id,
+            "_profile_id": fake.personal_profile_id,  # the profile FakeWise files a transfer under
             "targetAccount": 40_000_001,
             "status": "processing",
         },

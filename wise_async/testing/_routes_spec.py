@@ -14,81 +14,21 @@ import copy
 import functools
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._http import FakeResponse, Rejection, errors_response, json_response
 from ._jose_hook import is_jose, secure_response
 from ._routing import Call, Route, Security
+from ._schema import validate
 
 if TYPE_CHECKING:
     from ._fake import FakeWise
 
-__all__ = ["bundle_paths", "spec_routes", "validate"]
+__all__ = ["bundle_paths", "spec_routes"]
 
-_TYPES: dict[str, tuple[type, ...]] = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "array": (list,),
-    "object": (dict,),
-}
 _PDF = b"%PDF-1.4\n% FakeWise\n%%EOF\n"
 _MAX_ERRORS = 5
-
-
-def _type_ok(value: Any, kind: str) -> bool:
-    if kind == "null":
-        return value is None
-    if kind in ("integer", "number") and isinstance(value, bool):
-        return False
-    if kind == "integer" and isinstance(value, float):
-        return value.is_integer()
-    return isinstance(value, _TYPES.get(kind, (object,)))
-
-
-def validate(
-    value: Any, schema: Any, schemas: Mapping[str, Any], where: str = "", depth: int = 0
-) -> Iterator[str]:
-    """Violations of ``value`` against a JSON Schema subset (type, enum, const, required, properties,
-    items, allOf/oneOf/anyOf, ``$ref`` into ``schemas``): what Wise's own validation rejects first."""
-    if not isinstance(schema, dict) or depth > 64:
-        return
-    ref = schema.get("$ref")
-    if isinstance(ref, str):
-        yield from validate(value, schemas.get(ref.rsplit("/", 1)[-1], {}), schemas, where, depth + 1)
-    label = where or "body"
-    kinds = schema.get("type")
-    if kinds is not None:
-        allowed = kinds if isinstance(kinds, list) else [kinds]
-        if not any(_type_ok(value, k) for k in allowed):
-            yield f"{label} must be {' or '.join(allowed)}"
-            return
-    if value is None:
-        return
-    if "enum" in schema and value not in schema["enum"]:
-        yield f"{label} must be one of {schema['enum'][:10]}"
-    if "const" in schema and value != schema["const"]:
-        yield f"{label} must be {schema['const']!r}"
-    for part in schema.get("allOf", []):
-        yield from validate(value, part, schemas, where, depth + 1)
-    for key in ("oneOf", "anyOf"):
-        branches = schema.get(key)
-        if branches and not any(not list(validate(value, b, schemas, where, depth + 1)) for b in branches):
-            yield f"{label} matches none of the allowed shapes"
-    if isinstance(value, dict):
-        for name in schema.get("required", []):
-            if name not in value:
-                yield f"{where + '.' if where else ''}{name} is required"
-        for name, sub in schema.get("properties", {}).items():
-            if name in value:
-                yield from validate(
-                    value[name], sub, schemas, f"{where + '.' if where else ''}{name}", depth + 1
-                )
-    if isinstance(value, list) and "items" in schema:
-        for index, item in enumerate(value):
-            yield from validate(item, schema["items"], schemas, f"{label}[{index}]", depth + 1)
 
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

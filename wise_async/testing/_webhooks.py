@@ -12,6 +12,7 @@ sandbox keys are Wise's; the fake cannot sign for those).
 from __future__ import annotations
 
 import base64
+import copy
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ._clock import format_iso
+from ._schema import validate
 
 if TYPE_CHECKING:
     from ._fake import FakeWise
@@ -30,6 +32,11 @@ __all__ = ["FakeWebhooks", "WebhookDelivery"]
 SIGNATURE_HEADER = "X-Signature-SHA256"
 DELIVERY_ID_HEADER = "X-Delivery-Id"
 TEST_NOTIFICATION_HEADER = "X-Test-Notification"
+_UNDESCRIBED_VERSION = "2.0.0"  # what Wise sends for an event type the spec does not describe
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else 0 for part in version.split("."))
 
 
 @dataclass(frozen=True)
@@ -87,12 +94,42 @@ class FakeWebhooks:
         signature = self.private_key.sign(bytes(body), padding.PKCS1v15(), hashes.SHA256())
         return base64.b64encode(signature).decode("ascii")
 
+    @property
+    def events(self) -> dict[str, tuple[str, ...]]:
+        """The webhook events the spec describes: event type → its schema versions."""
+        from wise_api.fake_answers import WEBHOOKS
+
+        return {
+            event_type: tuple(sorted(versions, key=_version_key)) for event_type, versions in WEBHOOKS.items()
+        }
+
+    def sample(self, event_type: str, schema_version: str | None = None) -> dict[str, Any]:
+        """The ``data`` of ``event_type`` as the spec shows it (its example, else built from its schema)."""
+        version = self._version(event_type, schema_version)
+        from wise_api.fake_answers import WEBHOOKS
+
+        return copy.deepcopy(WEBHOOKS[event_type][version]["data"])
+
+    def _version(self, event_type: str, schema_version: str | None) -> str:
+        versions = self.events.get(event_type)
+        if versions is None:
+            if schema_version is None:
+                return _UNDESCRIBED_VERSION
+            return schema_version
+        if schema_version is None:
+            return versions[0]
+        if schema_version not in versions:
+            raise ValueError(
+                f"{event_type} has schema versions {', '.join(versions)} in the spec, not {schema_version!r}"
+            )
+        return schema_version
+
     def delivery(
         self,
         event_type: str,
-        data: dict[str, Any],
+        data: dict[str, Any] | None = None,
         *,
-        schema_version: str = "2.0.0",
+        schema_version: str | None = None,
         subscription_id: str | None = None,
         delivery_id: str | None = None,
         test_notification: bool = False,
@@ -100,16 +137,27 @@ class FakeWebhooks:
     ) -> WebhookDelivery:
         """A signed delivery of ``{data, subscription_id, event_type, schema_version, sent_at}``.
 
-        ``body`` replaces the serialised envelope (e.g. to test odd formatting); it is still signed.
+        For an event the spec describes (:attr:`events`), ``data``'s keys replace those of the spec's
+        :meth:`sample` for that schema version (the oldest unless given), and the envelope is checked
+        against the spec's schema: a delivery Wise would not send raises ``ValueError`` naming the key.
+        Other event types (Wise sends more than the spec describes, e.g. ``balances#credit``) go out
+        with ``data`` as given, for an app's unknown-event path. ``body`` replaces the serialised
+        envelope (e.g. to test odd formatting); it is signed, not checked.
         """
+        version = self._version(event_type, schema_version)
         if body is None:
+            described = event_type in self.events
+            if described:
+                data = {**self.sample(event_type, version), **(data or {})}
             envelope = {
-                "data": data,
+                "data": data if data is not None else {},
                 "subscription_id": subscription_id or self._fake._new_secret(),
                 "event_type": event_type,
-                "schema_version": schema_version,
+                "schema_version": version,
                 "sent_at": format_iso(self._fake.clock.now(), millis=True),
             }
+            if described:
+                self._check(event_type, version, envelope)
             body = json.dumps(envelope, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
@@ -120,33 +168,44 @@ class FakeWebhooks:
             headers[TEST_NOTIFICATION_HEADER] = "true"
         return WebhookDelivery(event_type, body, headers)
 
+    @staticmethod
+    def _check(event_type: str, version: str, envelope: dict[str, Any]) -> None:
+        from wise_api.fake_answers import SCHEMAS, WEBHOOKS
+
+        schema = WEBHOOKS[event_type][version]["schema"]
+        problems = list(validate(envelope, schema, SCHEMAS, closed=True))
+        if problems:
+            raise ValueError(f"{event_type} {version} does not fit the spec: {'; '.join(problems[:5])}")
+
     def transfer_state_change(
         self,
         transfer_id: int,
         *,
         current_state: str | None = None,
         previous_state: str | None = None,
-        schema_version: str = "2.0.0",
+        schema_version: str | None = None,
         **options: Any,
     ) -> WebhookDelivery:
         """``transfers#state-change`` for a transfer of the fake (its current status by default)."""
+        event_type = "transfers#state-change"
+        resource = self.sample(event_type, schema_version).get("resource") or {}
         with self._fake._lock:
             record = self._fake.transfers.record(transfer_id)
             if record is None:
                 raise KeyError(transfer_id)
-            profile_id = record.get("profile") or record.get("profileId")
+            resource.update(
+                type="transfer",
+                id=transfer_id,
+                profile_id=record.get("_profile_id"),
+                account_id=record.get("targetAccount"),
+            )
             data = {
-                "resource": {
-                    "type": "transfer",
-                    "id": transfer_id,
-                    "profile_id": profile_id,
-                    "account_id": record.get("targetAccount"),
-                },
+                "resource": resource,
                 "current_state": current_state or record.get("status"),
                 "previous_state": previous_state,
                 "occurred_at": format_iso(self._fake.clock.now()),
             }
-        return self.delivery("transfers#state-change", data, schema_version=schema_version, **options)
+        return self.delivery(event_type, data, schema_version=schema_version, **options)
 
     async def deliver(self, client: httpx.AsyncClient, url: str, delivery: WebhookDelivery) -> httpx.Response:
         """POST ``delivery`` to ``url`` with ``client`` (e.g. one on ``httpx.ASGITransport(app)``)."""
