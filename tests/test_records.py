@@ -234,3 +234,13 @@ def test_a_record_must_write_its_own_init() -> None:
             """No __init__."""
 
             value: int
+
+
+def test_no_secret_a_record_holds_is_in_its_repr() -> None:
+    settings = EnvironmentSettings.read({"WISE_API_TOKEN": "tok-SECRET", "WISE_CLIENT_SECRET": "cs-SECRET"})
+    defaults = ClientDefaults(headers={"X-Api-Key": "hk-SECRET"})
+    tokens = wise_async.OAuthTokens("at-SECRET", refresh_token="rt-SECRET")
+    context = wise_async.ScaContext("ott-SECRET", _REQUEST, _RESPONSE, None, _send)
+    for record_ in (settings, defaults, tokens, context):
+        assert "SECRET" not in repr(record_), repr(record_)
+    assert settings.api_token == "tok-SECRET"  # kept, only not shown

@@ -74,7 +74,7 @@ class ClientDefaults(Record):
 
     timeout: Timeout | None = DEFAULT_TIMEOUT
     max_retries: int | None = None  # None: the client's RetryPolicy
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)  # may carry a gateway's key
     sca_handler: ScaHandler | None = None  # None: the client's own
     sca_send: SendRaw | None = field(default=None, compare=False, repr=False)
     """How an SCA handler's requests (OTT status, verify) are sent: a derived client's own send, so they

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from dataclasses import field
 from typing import Literal, cast
 
 from ._record import Record, record, set_field
@@ -37,9 +38,9 @@ _LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
 class EnvironmentSettings(Record):
     """The ``WISE_*`` variables a client reads, validated; ``None`` where a variable is unset or blank."""
 
-    api_token: str | None = None
+    api_token: str | None = field(default=None, repr=False)
     client_id: str | None = None
-    client_secret: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
     environment: Literal["sandbox", "production"] | None = None
     base_url: str | None = None
     log: str | None = None
