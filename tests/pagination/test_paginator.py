@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import wise_api.models
+from wise_api.operations import OPERATIONS
 from wise_api.types import UNSET
 
 from wise_async import PaginationError, WiseClient
@@ -302,3 +306,71 @@ def test_styles_satisfy_the_protocol() -> None:
     styles: list[PagingStyle] = list(PAGING_STYLES.values())
     assert all(style.cursor_param for style in styles)
     assert "recipientList" in repr(paginator("recipientList", seek_server(0)))
+
+
+# ----------------------------------------------------------------------------- the typed iterators
+
+ITERATORS = sorted(n for n in dir(WiseClient) if n.startswith("iter_") and n != "iter_pages")
+
+
+def _operation_of(wise: WiseClient, iterator: str) -> str:
+    method = getattr(wise, iterator)
+    positional = [
+        p for p in inspect.signature(method).parameters.values() if p.kind is p.POSITIONAL_OR_KEYWORD
+    ]
+    keywords = {
+        p.name: None
+        for p in inspect.signature(method).parameters.values()
+        if p.kind is p.KEYWORD_ONLY and p.default is p.empty
+    }
+    paginator = method(*([1] * len(positional)), **keywords)
+    return str(paginator.operation_id)
+
+
+def _union(type_code: str) -> frozenset[str]:
+    """The members of ``type_code`` (a union at the top level only), without None and Unset."""
+    parts, depth, start = [], 0, 0
+    for index, char in enumerate(type_code):
+        depth += {"[": 1, "]": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            parts.append(type_code[start:index])
+            start = index + 1
+    parts.append(type_code[start:])
+    return frozenset(p.strip() for p in parts if p.strip() not in ("None", "Unset"))
+
+
+def _list_item(type_code: str) -> frozenset[str]:
+    (listed,) = [part for part in _union(type_code) if part.startswith("list[")]
+    return _union(listed[len("list[") : -1])
+
+
+def test_every_paged_operation_has_one_typed_iterator() -> None:
+    wise = WiseClient(personal_token="t")
+    assert sorted(_operation_of(wise, name) for name in ITERATORS) == sorted(PAGING_STYLES)
+
+
+@pytest.mark.parametrize("iterator", ITERATORS)
+def test_a_typed_iterator_yields_the_item_type_and_takes_the_arguments_the_spec_gives(iterator: str) -> None:
+    """The `iter_*` methods are written by hand over PAGING_STYLES; the spec decides their item type and
+    required arguments, so a spec release that changes either fails here, not in a user's type check."""
+    wise = WiseClient(personal_token="t")
+    operation_id = _operation_of(wise, iterator)
+    (op,) = [o for o in OPERATIONS if o.operation_id == operation_id]
+    facade = inspect.signature(getattr(getattr(wise, op.namespace), op.method_name))
+    returned = str(facade.return_annotation)
+    items_field = PAGING_STYLES[operation_id].items_field
+    if items_field is None:
+        items = _list_item(returned)
+    else:
+        module = importlib.import_module(getattr(wise_api.models, returned).__module__)
+        items = _list_item(module._FIELD_TYPES[module._JSON_NAMES[items_field]])
+    annotation = str(inspect.signature(getattr(wise, iterator)).return_annotation)
+    assert annotation.startswith("AsyncPaginator[")
+    assert _union(annotation[len("AsyncPaginator[") : -1]) == items
+
+    def required(signature: inspect.Signature, kind: Any) -> list[str]:
+        return [p.name for p in signature.parameters.values() if p.kind is kind and p.default is p.empty]
+
+    ours = inspect.signature(getattr(wise, iterator))
+    for kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY):
+        assert required(ours, kind) == required(facade, kind)
