@@ -389,17 +389,17 @@ class JoseSupport:
     def bind(self, client: WiseClient) -> None:
         """The client that owns the httpx stack: the transport layer's own key fetches go through it."""
         self._client = client
-        if self._keyring is not None:
-            self._keyring.bind(client)
+        self._keyring = None
 
     @property
     def keyring(self) -> JoseKeyring:
+        """The given keyring as this client uses it: a keyring several clients share keeps one cache of
+        Wise's keys, but each client's fetches go through that client (``for_client``)."""
         if self._keyring is None:
             from .jose import JoseKeyring
 
-            self._keyring = JoseKeyring.coerce(self._given)
-            if self._client is not None:
-                self._keyring.bind(self._client)
+            keyring = JoseKeyring.coerce(self._given)
+            self._keyring = keyring if self._client is None else keyring.for_client(self._client)
         return self._keyring
 
     @property

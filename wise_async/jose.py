@@ -319,7 +319,11 @@ class JoseKeyring:
         return self._wise_keys.fetches
 
     def bind(self, client: WiseClient) -> None:
-        """Called by ``WiseClient``: the client (its httpx stack and defaults) that reaches Wise."""
+        """Send this keyring's own requests (Wise's keys) through ``client`` (its stack and defaults).
+
+        A ``WiseClient`` given the keyring as ``jose_keys`` uses it through :meth:`for_client`: the first
+        such client binds it, others get views sharing its keys and cache.
+        """
         self._client = client
 
     def for_client(self, client: WiseClient) -> JoseKeyring:

@@ -637,3 +637,24 @@ async def test_callers_http_client_gets_the_jose_layer_too(
         )
     assert response.json()["message"].endswith("own")
     assert last(fake, "josePlaygroundJweDirectEncryption").body.count(b".") == 4
+
+
+async def test_two_clients_sharing_a_keyring_each_reach_wise_through_themselves(
+    fake: FakeWise, keyring: JoseKeyring, registered: None
+) -> None:
+    """A keyring given to several clients (one per user, say) shares Wise's keys, but a client's key
+    fetch goes through that client: closing another one does not break it."""
+    async with make_client(fake, jose_keys=keyring) as first:
+        await first.http_client.post(
+            f"{PLAYGROUND}/jwe-direct-encryption", json={"message": "a"}, headers=JWE
+        )
+        async with make_client(fake, jose_keys=keyring) as second:
+            await second.http_client.post(
+                f"{PLAYGROUND}/jwe-direct-encryption", json={"message": "b"}, headers=JWE
+            )
+        fake.jose.rotate_encryption_key()  # type: ignore[union-attr]  # the next call must fetch again
+        response = await first.http_client.post(
+            f"{PLAYGROUND}/jwe-direct-encryption", json={"message": "c"}, headers=JWE
+        )
+    assert response.status_code == 200 and response.json()["message"].endswith("c")
+    assert fake.counters["jose_key_fetch:PAYLOAD_ENCRYPTION"] == 2 and keyring.fetch_count == 2
