@@ -22,6 +22,7 @@ import attrs
 import httpx
 import pytest
 import wise_api.models
+from type_codes import members
 from wise_api import wire
 from wise_api.operations import OPERATIONS
 
@@ -185,19 +186,9 @@ def _is_sent(cls: type[Any]) -> bool:
     return bool(optional) and all(f.default is None for f in optional)
 
 
-def _members(type_code: str, separator: str = "|") -> list[str]:
-    parts, depth, start = [], 0, 0
-    for index, char in enumerate(type_code):
-        depth += {"[": 1, "]": -1}.get(char, 0)
-        if char == separator and depth == 0:
-            parts.append(type_code[start:index].strip())
-            start = index + 1
-    return [*parts, type_code[start:].strip()]
-
-
 def _sample(type_code: str, depth: int = 0) -> Any:
     """A minimal JSON value of a declared type (required fields only, recursively)."""
-    member = next(m for m in _members(type_code) if m not in ("None", "Unset"))
+    member = next(m for m in members(type_code) if m not in ("None", "Unset"))
     if member.startswith("list["):
         return []
     simple = {
@@ -329,12 +320,12 @@ TYPED = [op for op in OPERATIONS if SUCCESS[op.operation_id] not in ("-", "File"
 
 @pytest.mark.parametrize("op", TYPED, ids=lambda o: o.operation_id)
 def test_every_operation_answered_with_any_2xx_parses(op: Any) -> None:
-    declared = _members(SUCCESS[op.operation_id], ",")[0]
+    declared = members(SUCCESS[op.operation_id], ",")[0]
     body = _body_for(declared)
     for status in (200, 201, 202, 203, 207):
         parsed = answer(op.operation_id, status, body)
         assert parsed is not None, (op.operation_id, status)
-        assert any(_matches(parsed, kind) for kind in _members(SUCCESS[op.operation_id], ",")), status
+        assert any(_matches(parsed, kind) for kind in members(SUCCESS[op.operation_id], ",")), status
     if declared == JSON_BODY:  # no schema: a success without content is a clean "no content"
         assert answer(op.operation_id, 204, b"") is None
 

@@ -23,6 +23,7 @@ from uuid import UUID
 import httpx
 import wise_api
 import wise_api.models
+from type_codes import members
 from wise_api.client import AuthenticatedClient, Client
 from wise_api.types import File, Response
 
@@ -69,17 +70,6 @@ class _Names(Mapping[str, Any]):
         return len(self.builtins)
 
 
-def _top_level_split(declared: str) -> list[str]:
-    """``A,dict[str,Any]|None`` → ``["A", "dict[str,Any]|None"]``: commas inside brackets belong to a type."""
-    names, depth, start = [], 0, 0
-    for index, char in enumerate(declared):
-        depth += {"[": 1, "]": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            names.append(declared[start:index])
-            start = index + 1
-    return [*names, declared[start:]]
-
-
 def _success_types() -> dict[str, list[Any]]:
     """operationId → the 2xx types the generator declared (``response=`` in the surface lock)."""
     found: dict[str, list[Any]] = {}
@@ -88,7 +78,7 @@ def _success_types() -> dict[str, list[Any]]:
             continue
         operation_id = line[3:].split(":", 1)[0]
         declared = line.rsplit(" response=", 1)[1].split(" ", 1)[0]
-        names = [] if declared == "-" else _top_level_split(declared)
+        names = [] if declared == "-" else members(declared, ",")
         found[operation_id] = [eval(name, {"__builtins__": {}}, _Names()) for name in names]
     return found
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 import wise_api.models
+from type_codes import members
 from wise_api.operations import OPERATIONS
 from wise_api.types import UNSET
 
@@ -328,15 +329,7 @@ def _operation_of(wise: WiseClient, iterator: str) -> str:
 
 
 def _union(type_code: str) -> frozenset[str]:
-    """The members of ``type_code`` (a union at the top level only), without None and Unset."""
-    parts, depth, start = [], 0, 0
-    for index, char in enumerate(type_code):
-        depth += {"[": 1, "]": -1}.get(char, 0)
-        if char == "|" and depth == 0:
-            parts.append(type_code[start:index])
-            start = index + 1
-    parts.append(type_code[start:])
-    return frozenset(p.strip() for p in parts if p.strip() not in ("None", "Unset"))
+    return frozenset(m for m in members(type_code) if m not in ("None", "Unset"))
 
 
 def _list_item(type_code: str) -> frozenset[str]:
