@@ -17,6 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import wise_async
 from wise_async._operations import OperationSpec
@@ -244,3 +246,39 @@ def test_no_secret_a_record_holds_is_in_its_repr() -> None:
     for record_ in (settings, defaults, tokens, context):
         assert "SECRET" not in repr(record_), repr(record_)
     assert settings.api_token == "tok-SECRET"  # kept, only not shown
+
+
+_TEXT = st.one_of(st.none(), st.text(max_size=8))
+_STRATEGIES: dict[type[Record], st.SearchStrategy[Any]] = {
+    wise_async.RetryPolicy: st.builds(
+        wise_async.RetryPolicy,
+        max_retries=st.integers(0, 5),
+        initial_delay=st.floats(0, 2),
+        max_delay=st.floats(0, 10),
+        max_retry_after=st.floats(0, 100),
+        jitter=st.sampled_from([0.0, 0.25, 1.0]),
+    ),
+    wise_async.TokenKey: st.builds(wise_async.TokenKey, client_id=st.text(max_size=4), user=_TEXT),
+    wise_async.ErrorDetail: st.builds(
+        wise_async.ErrorDetail, code=_TEXT, message=_TEXT, path=st.sampled_from([None, "a", "b"])
+    ),
+    EnvironmentSettings: st.builds(EnvironmentSettings, client_id=_TEXT, base_url=_TEXT, log=_TEXT),
+}
+
+
+@pytest.mark.parametrize("cls", list(_STRATEGIES), ids=lambda c: c.__name__)
+def test_records_compare_hash_and_show_like_their_twins_for_any_values(cls: type[Record]) -> None:
+    strategy = _STRATEGIES[cls]
+
+    @settings(max_examples=200, deadline=None)
+    @given(strategy, strategy)
+    def check(a: Record, b: Record) -> None:
+        twin_a, twin_b = _copy_into_twin(a), _copy_into_twin(b)
+        assert (a == b) is (twin_a == twin_b)
+        assert (a != b) is (twin_a != twin_b)
+        if a == b:
+            assert hash(a) == hash(b)
+        assert (repr(a) == repr(twin_a)) or "__repr__" in cls.__dict__
+        assert dataclasses.replace(a) == a and pickle.loads(pickle.dumps(a)) == a
+
+    check()
