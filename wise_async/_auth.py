@@ -31,7 +31,7 @@ from ._operations import OperationSpec, OperationTable
 from ._options import SCA_HANDLER_EXTENSION, SCA_SEND_EXTENSION
 from ._redaction import get_logger
 from ._sca import APPROVAL_HEADER, ScaContext, ScaHandler, SendRaw
-from ._tokens import TokenProvider
+from ._tokens import ASKING_CLIENT, TokenProvider, TokenRequester
 
 CORRELATION_HEADER = "X-External-Correlation-Id"
 REFRESHABLE_401_ERRORS = {"invalid_token", "unauthorized"}
@@ -119,6 +119,7 @@ class WiseAuth(httpx.Auth):
         environment: Environment,
         sca_handler: ScaHandler,
         send_raw: SendRaw,
+        request_token: TokenRequester | None = None,
         optional_idempotency_headers: bool = True,
         api_version: str | None = None,
     ) -> None:
@@ -129,6 +130,7 @@ class WiseAuth(httpx.Auth):
         self._base_path = httpx.URL(environment.base_url).path.rstrip("/")
         self._sca = sca_handler
         self._send_raw = send_raw
+        self._request_token = request_token
         self._optional_idempotency = optional_idempotency_headers
 
     def operation_for(self, request: httpx.Request) -> OperationSpec | None:
@@ -165,18 +167,28 @@ class WiseAuth(httpx.Auth):
         elif "Authorization" not in request.headers:
             provider = self._credentials.provider_for(op)
             if provider is not None:
-                token = await provider.get_token()
+                asking = ASKING_CLIENT.set(self._request_token)
+                try:
+                    token = await provider.get_token()
+                finally:
+                    ASKING_CLIENT.reset(asking)
                 request.headers["Authorization"] = f"Bearer {token}"
 
         response = yield request
 
         if response.status_code == 401 and provider is not None:
             await response.aread()
-            if _refreshable_401(response) and await provider.invalidate(token):
+            asking = ASKING_CLIENT.set(self._request_token)
+            try:
+                refreshed = _refreshable_401(response) and await provider.invalidate(token)
+                if refreshed:
+                    token = await provider.get_token()
+            finally:
+                ASKING_CLIENT.reset(asking)
+            if refreshed:
                 logger.info(
                     "401 from Wise: token refreshed, replaying %s %s once", request.method, request.url.path
                 )
-                token = await provider.get_token()
                 request.headers["Authorization"] = f"Bearer {token}"
                 response = yield request
 

@@ -238,6 +238,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
             environment=self.environment,
             sca_handler=self.sca_handler,
             send_raw=self._send_raw,
+            request_token=self._request_token,
             optional_idempotency_headers=optional_idempotency_headers,
             api_version=self.api_version,
         )

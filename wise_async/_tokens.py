@@ -14,6 +14,7 @@ import inspect
 import math
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import field, replace
 from typing import Any, Protocol
 
@@ -31,6 +32,10 @@ LEASE_POLL_MAX = 0.1
 Clock = Callable[[], float]
 TokenRequester = Callable[[Mapping[str, str]], Awaitable["OAuthTokens"]]
 TokenRefreshHook = Callable[["OAuthTokens"], "Awaitable[None] | None"]
+
+ASKING_CLIENT: ContextVar[TokenRequester | None] = ContextVar("wise_asking_client", default=None)
+"""The ``/oauth/token`` route of the client whose request is asking a provider for a token: a provider
+several clients share refreshes through the one that needs it (another may be closed by then)."""
 
 
 def _hidden(value: object) -> str:
@@ -272,9 +277,10 @@ class _RefreshingProvider:
         return tokens
 
     async def _request(self, form: Mapping[str, str]) -> OAuthTokens:
-        if self._requester is None:
+        requester = ASKING_CLIENT.get() or self._requester
+        if requester is None:
             raise MissingCredentialsError("token provider is not attached to a WiseClient")
-        tokens = await self._requester(form)
+        tokens = await requester(form)
         self.refresh_count += 1
         return tokens
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import anyio
 import pytest
 from bundle_paths import path_of
@@ -13,6 +15,7 @@ from wise_async import (
     AuthenticationError,
     PrivateKeyScaSigner,
     ScaRequiredError,
+    UserTokens,
     WiseClient,
 )
 from wise_async.testing import FakeWise
@@ -40,6 +43,30 @@ async def test_a_token_the_server_expired_is_refreshed_once_and_the_call_succeed
     assert profiles
     assert _grants(fake, "refresh_token") == 1
     assert [c.status for c in fake.calls("profileList")] == [401, 200]
+
+
+async def test_a_token_provider_two_clients_share_refreshes_through_the_calling_one(
+    fake: FakeWise, proxy: FaultProxy
+) -> None:
+    """The refresh goes through the client whose call needs it: another client holding the same
+    provider may be closed by then."""
+    issued = fake.issue_user_token(client_id=CLIENT_ID)
+    tokens = UserTokens(issued["access_token"], issued["refresh_token"], clock=fake.clock.now)
+    options: dict[str, Any] = {
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "clock": fake.clock.now,
+        "base_url": proxy.url,
+        "retry_policy": NO_WAIT,
+        "token_provider": tokens,
+    }
+    async with WiseClient(**options) as first:
+        async with WiseClient(**options) as second:
+            assert await second.profiles.list()
+        fake.revoke_token(issued["access_token"])
+        assert await first.profiles.list()
+    assert _grants(fake, "refresh_token") == 1
+    assert [c.status for c in fake.calls("profileList")] == [200, 401, 200]
 
 
 async def test_concurrent_calls_on_an_expired_token_share_one_refresh(
