@@ -50,6 +50,8 @@ def test_an_event_the_spec_does_not_describe_goes_out_as_given() -> None:
     event = construct_event(delivery.body, delivery.headers, public_keys=[fake.webhooks.public_key_b64])
     assert delivery.json()["data"] == {"resource": {"id": 1}, "amount": 10}
     assert event.schema_version == "2.0.0" and isinstance(event.typed_data, UnknownEventData)
+    with pytest.raises(ValueError, match="describes no 'balances#credit' event"):
+        fake.webhooks.sample("balances#credit")
 
 
 @pytest.mark.parametrize("version", ["2.0.0", "4.0.0"])

@@ -105,10 +105,13 @@ class FakeWebhooks:
 
     def sample(self, event_type: str, schema_version: str | None = None) -> dict[str, Any]:
         """The ``data`` of ``event_type`` as the spec shows it (its example, else built from its schema)."""
-        version = self._version(event_type, schema_version)
         from wise_api.fake_answers import WEBHOOKS
 
-        return copy.deepcopy(WEBHOOKS[event_type][version]["data"])
+        if event_type not in WEBHOOKS:
+            raise ValueError(
+                f"the spec describes no {event_type!r} event; it has {', '.join(sorted(WEBHOOKS))}"
+            )
+        return copy.deepcopy(WEBHOOKS[event_type][self._version(event_type, schema_version)]["data"])
 
     def _version(self, event_type: str, schema_version: str | None) -> str:
         versions = self.events.get(event_type)
