@@ -7,6 +7,7 @@ import pytest
 from wise_api.webhook_events import EVENT_CLASSES, EVENTS
 
 from wise_async.testing import FakeWise
+from wise_async.testing._schema import validate
 from wise_async.webhooks import UnknownEventData, construct_event
 
 DESCRIBED = sorted(EVENTS)
@@ -69,3 +70,23 @@ def test_a_transfer_state_change_of_the_fakes_transfer_fits_each_version(version
         "outgoing_payment_sent",
         version,
     )
+
+
+@pytest.mark.parametrize(
+    ("schema", "problems"),
+    [
+        ({"type": "object", "properties": {"a": {"type": "integer"}}}, ["b is not in the spec"]),
+        (
+            {"type": "object", "properties": {"a": {}}, "additionalProperties": False},
+            ["b is not in the spec"],
+        ),
+        ({"type": "object", "properties": {"a": {}}, "additionalProperties": True}, []),
+        ({"type": "object", "properties": {"a": {}}, "additionalProperties": {"type": "integer"}}, []),
+        ({"allOf": [{"properties": {"a": {}}}, {"properties": {"b": {}}}]}, []),  # parts declare some keys
+    ],
+)
+def test_a_closed_check_refuses_only_keys_no_part_of_the_schema_allows(
+    schema: dict[str, object], problems: list[str]
+) -> None:
+    assert list(validate({"a": 1, "b": 2}, schema, {}, closed=True)) == problems
+    assert list(validate({"a": 1, "b": 2}, schema, {})) == []  # requests Wise receives stay open

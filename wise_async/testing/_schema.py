@@ -28,7 +28,7 @@ def _type_ok(value: Any, kind: str) -> bool:
     return isinstance(value, _TYPES.get(kind, (object,)))
 
 
-_OPEN_KEYS = ("allOf", "oneOf", "anyOf", "additionalProperties", "patternProperties")
+_OPEN_KEYS = ("allOf", "oneOf", "anyOf", "patternProperties")  # keys these add are not in "properties"
 
 
 def validate(
@@ -89,7 +89,8 @@ def validate(
                     closed=closed,
                 )
         declared = schema.get("properties")
-        if closed and declared and not any(key in schema for key in _OPEN_KEYS):
+        extra = schema.get("additionalProperties")
+        if closed and declared and extra in (None, False) and not any(k in schema for k in _OPEN_KEYS):
             for name in value:
                 if name not in declared:
                     yield f"{where + '.' if where else ''}{name} is not in the spec"
