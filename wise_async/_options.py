@@ -160,7 +160,7 @@ def apply_options(
         request["extensions"] = extensions
         timeout = defaults.timeout
         request["timeout"] = _phase_timeout_of(timeout)
-        return request, None if timeout is None or isinstance(timeout, httpx.Timeout) else float(timeout)
+        return request, budget_of(timeout)
     check_options(options)
     headers = httpx.Headers(defaults.headers)
     headers.update(request.get("headers") or {})
