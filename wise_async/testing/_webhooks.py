@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import functools
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,16 @@ _UNDESCRIBED_VERSION = "2.0.0"  # what Wise sends for an event type the spec doe
 
 def _version_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) if part.isdigit() else 0 for part in version.split("."))
+
+
+@functools.cache
+def _spec_events() -> dict[str, tuple[str, ...]]:
+    """Event type → its schema versions, oldest first, as ``wise_api.fake_answers`` carries them."""
+    from wise_api.fake_answers import WEBHOOKS
+
+    return {
+        event_type: tuple(sorted(versions, key=_version_key)) for event_type, versions in WEBHOOKS.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -97,11 +108,7 @@ class FakeWebhooks:
     @property
     def events(self) -> dict[str, tuple[str, ...]]:
         """The webhook events the spec describes: event type → its schema versions."""
-        from wise_api.fake_answers import WEBHOOKS
-
-        return {
-            event_type: tuple(sorted(versions, key=_version_key)) for event_type, versions in WEBHOOKS.items()
-        }
+        return dict(_spec_events())
 
     def sample(self, event_type: str, schema_version: str | None = None) -> dict[str, Any]:
         """The ``data`` of ``event_type`` as the spec shows it (its example, else built from its schema)."""
@@ -114,7 +121,7 @@ class FakeWebhooks:
         return copy.deepcopy(WEBHOOKS[event_type][self._version(event_type, schema_version)]["data"])
 
     def _version(self, event_type: str, schema_version: str | None) -> str:
-        versions = self.events.get(event_type)
+        versions = _spec_events().get(event_type)
         if versions is None:
             if schema_version is None:
                 return _UNDESCRIBED_VERSION
@@ -149,7 +156,7 @@ class FakeWebhooks:
         """
         version = self._version(event_type, schema_version)
         if body is None:
-            described = event_type in self.events
+            described = event_type in _spec_events()
             if described:
                 data = {**self.sample(event_type, version), **(data or {})}
             envelope = {
