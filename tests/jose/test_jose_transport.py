@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from loopback.servers import serve_in_thread
 
 from wise_async import (
     InternalServerError,
@@ -643,18 +644,19 @@ async def test_two_clients_sharing_a_keyring_each_reach_wise_through_themselves(
     fake: FakeWise, keyring: JoseKeyring, registered: None
 ) -> None:
     """A keyring given to several clients (one per user, say) shares Wise's keys, but a client's key
-    fetch goes through that client: closing another one does not break it."""
-    async with make_client(fake, jose_keys=keyring) as first:
-        await first.http_client.post(
-            f"{PLAYGROUND}/jwe-direct-encryption", json={"message": "a"}, headers=JWE
-        )
-        async with make_client(fake, jose_keys=keyring) as second:
-            await second.http_client.post(
-                f"{PLAYGROUND}/jwe-direct-encryption", json={"message": "b"}, headers=JWE
+    fetch goes through that client: closing another one does not break it. Over a loopback socket."""
+    with serve_in_thread(fake.asgi_app) as url:
+        async with make_client(fake, jose_keys=keyring, transport=None, base_url=url) as first:
+            await first.http_client.post(
+                f"{PLAYGROUND}/jwe-direct-encryption", json={"message": "a"}, headers=JWE
             )
-        fake.jose.rotate_encryption_key()  # type: ignore[union-attr]  # the next call must fetch again
-        response = await first.http_client.post(
-            f"{PLAYGROUND}/jwe-direct-encryption", json={"message": "c"}, headers=JWE
-        )
+            async with make_client(fake, jose_keys=keyring, transport=None, base_url=url) as second:
+                await second.http_client.post(
+                    f"{PLAYGROUND}/jwe-direct-encryption", json={"message": "b"}, headers=JWE
+                )
+            fake.jose.rotate_encryption_key()  # type: ignore[union-attr]  # the next call must fetch again
+            response = await first.http_client.post(
+                f"{PLAYGROUND}/jwe-direct-encryption", json={"message": "c"}, headers=JWE
+            )
     assert response.status_code == 200 and response.json()["message"].endswith("c")
     assert fake.counters["jose_key_fetch:PAYLOAD_ENCRYPTION"] == 2 and keyring.fetch_count == 2
