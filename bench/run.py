@@ -402,6 +402,74 @@ def paging_10k(context: Context) -> Figures:
     return _calls("paging", context, blocks=1, per_round=1)
 
 
+def _hostile_texts(size: int) -> dict[str, str]:
+    """Texts of ``size`` characters that once took quadratic time (a run of letters, repeated keys) and
+    ordinary ones (an error message, printable noise)."""
+    import random
+    import string
+
+    noise = random.Random(size)
+    return {
+        "letters": "a" * size,
+        "printable": "".join(noise.choice(string.printable) for _ in range(size)),
+        "error_json": json.dumps({"errors": [{"code": "x", "message": "no " * (size // 3)}]}),
+        "urls": "http://host/path " * (size // 17),
+        "digits": "1" * size,
+        "pem_begins": "-----BEGIN PRIVATE KEY-----" * (size // 27),
+        "quoted_keys": '"pin": "' * (size // 8),
+    }
+
+
+@benchmark("redaction", measure="max_ms_1mib", target=50.0)
+def redaction(context: Context) -> Figures:
+    """`redact_text` on 1 MiB messages (letters, noise, error JSON) and a 400 whose message and headers are
+    1 MiB, CPU ms (median); 16 KiB-1 MiB and adversarial texts (URLs, digits, PEM and key openers) beside."""
+    import httpx
+
+    from wise_async._exceptions import make_status_error
+    from wise_async._redaction import redact_text
+
+    def median_ms(fn: Callable[[], object]) -> float:
+        samples = []
+        for _ in range(max(3, context.runs // 2)):
+            started = time.process_time()
+            fn()
+            samples.append((time.process_time() - started) * 1000)
+        return statistics.median(samples)
+
+    figures: Figures = {}
+    for size in (16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024):
+        texts = _hostile_texts(size)
+        label = f"{size // 1024}k"
+        timings = {kind: median_ms(lambda text=text: redact_text(text)) for kind, text in texts.items()}
+        request = httpx.Request(
+            "POST", "https://api.wise.com/v1/transfers", headers={"Authorization": "Bearer t"}
+        )
+        response = httpx.Response(
+            400,
+            headers=[(b"x-trace-id", b"t" * size), (b"server", "caf\u00e9 ".encode("latin-1") * (size // 6))],
+            content=texts["error_json"].encode(),
+            request=request,
+        )
+        timings["status_error"] = median_ms(lambda response=response: str(make_status_error(response)))
+        figures[f"ms_{label}"] = {kind: round(ms, 2) for kind, ms in timings.items()}
+        figures[f"max_ms_{label}"] = round(max(timings.values()), 2)
+    ordinary = ("letters", "printable", "error_json", "status_error")  # what Wise and logs hand us
+    figures["max_ms_1mib"] = max(figures["ms_1024k"][kind] for kind in ordinary)
+    figures["hostile_max_ms_1mib"] = figures.pop("max_ms_1024k")
+    figures["growth_16k_to_1mib"] = round(
+        figures["hostile_max_ms_1mib"] / max(figures["max_ms_16k"], 0.01), 1
+    )
+    return figures
+
+
+@benchmark("redaction_growth", measure="growth_16k_to_1mib", target=96.0)
+def redaction_growth(context: Context) -> Figures:
+    """The slowest text of the redaction row at 1 MiB ÷ at 16 KiB: 64 is linear (quadratic: ~4,096)."""
+    figures = context.results.get("redaction") or redaction(context)
+    return {key: figures[key] for key in ("growth_16k_to_1mib", "hostile_max_ms_1mib", "max_ms_16k")}
+
+
 def spec_for_generation() -> Path:
     """The spec `make generate` uses: openapi/index.yaml, else the shared copy it is fetched from."""
     from codegen import spec_source

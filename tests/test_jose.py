@@ -18,7 +18,7 @@ from joserfc.jwk import OctKey, RSAKey
 from joserfc.registry import HeaderParameter
 
 from wise_async import _jose
-from wise_async._exceptions import JoseError, WiseError
+from wise_async._exceptions import InvalidRequestError, JoseError, WiseError
 from wise_async._jose import (
     ClientKeyPair,
     JoseAlgorithmError,
@@ -600,7 +600,7 @@ def test_build_card_encrypted_payload(wise_key: ClientKeyPair) -> None:
     assert json.loads(plain) == {"nonce": "n-1"}
     _body, oaep = build_card_encrypted_payload({}, wise_key.public_pem(), key_version=2, alg="RSA-OAEP-256")
     assert header_of(oaep.compact)["alg"] == "RSA-OAEP-256"
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidRequestError):
         build_card_encrypted_payload({}, wise_key.public_pem(), key_version="1")  # type: ignore[arg-type]
 
 

@@ -13,6 +13,7 @@ from wise_async._redaction import (
     redact_headers,
     redact_text,
     redact_url,
+    single_line,
 )
 
 # --------------------------------------------------------------------------------------------------
@@ -246,3 +247,57 @@ def test_filter_redacts_exception_tracebacks() -> None:
     formatted = logging.Formatter().format(record)
     assert "9876" not in formatted
     assert '"pin": "***"' in formatted
+
+
+# --------------------------------------------------------------------------------------------------
+# hostile text: unterminated values, megabytes, line breaks
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('{"pin": "1234', '{"pin": "***"'),  # a truncated body: the value is masked to its end
+        ("{'cvv': '907", "{'cvv': '***'"),
+        ('{\\"pin\\": \\"1234', '{\\"pin\\": \\"***\\"'),
+        ("(b'authorization', b'Bearer abc", "(b'authorization', b'***'"),
+        (
+            "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQ",
+            "-----BEGIN PRIVATE KEY-----***-----END PRIVATE KEY-----",
+        ),
+    ],
+)
+def test_redact_text_masks_unterminated_values_to_the_end(text: str, expected: str) -> None:
+    assert redact_text(text) == expected
+
+
+def test_redact_text_masks_every_occurrence_in_a_megabyte_of_repeats() -> None:
+    for unit, secret in [
+        ('"pin": "1234", ', "1234"),
+        ("code=abc123&", "abc123"),
+        ("https://user:pa55@host/ ", "pa55"),
+        ("Bearer tok3n ", "tok3n"),
+        ("-----BEGIN PRIVATE KEY-----k3y-----END PRIVATE KEY----- ", "k3y"),
+        ("4532015112830366 ", "453201511283"),
+    ]:
+        text = unit * (1024 * 1024 // len(unit))
+        masked = redact_text(text)
+        assert secret not in masked, unit
+        assert masked.count("***") + masked.count("*" * 12) >= text.count(unit) - 1
+
+
+def test_redact_text_keeps_userinfo_masking_after_any_scheme() -> None:
+    assert redact_text("x1http://u:p@h/") == "x1http://***@h/"
+    assert redact_text("a" * 5000 + "://user:secret@host") == "a" * 5000 + "://***@host"
+
+
+def test_single_line_escapes_line_breaks_and_controls() -> None:
+    assert single_line("a\r\nb\tc\x1b[31m\u2028d\x85") == "a\\r\\nb\\tc\\x1b[31m\\u2028d\\x85"
+    assert single_line("café, ok") == "café, ok"
+
+
+def test_logged_records_are_one_line(caplog: pytest.LogCaptureFixture) -> None:
+    logger = get_logger("hostile")
+    with caplog.at_level(logging.INFO, logger=LOGGER_NAME):
+        logger.info("trace id %s", "abc\r\n2026-12-06 INFO wise_async: forged")
+    (record,) = caplog.records
+    assert record.getMessage() == "trace id abc\\r\\n2026-12-06 INFO wise_async: forged"

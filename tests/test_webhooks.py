@@ -26,7 +26,7 @@ from wise_api.webhook_events import (
 )
 
 from wise_async import webhooks
-from wise_async._exceptions import WebhookVerificationError, WiseError
+from wise_async._exceptions import ConfigurationError, WebhookVerificationError, WiseError
 from wise_async.webhooks import (
     EVENT_DATA_MODELS,
     WISE_WEBHOOK_PUBLIC_KEYS,
@@ -190,7 +190,7 @@ def test_configuration_errors_are_loud(wise: Signer) -> None:
         verify_webhook(b"{}", "x", public_keys=[])
     with pytest.raises(ValueError):
         verify_webhook(b"{}", "x", public_keys=["not a key"])
-    with pytest.raises(TypeError):
+    with pytest.raises(ConfigurationError):
         verify_webhook(b"{}", "x", public_keys=wise.spki_b64)
 
 

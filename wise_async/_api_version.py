@@ -19,11 +19,15 @@ _LEADING_QUARTER: Final = re.compile(r"^/(\d{4}Q[1-4])(?=/|$)")
 
 
 def check_api_version(value: str | None) -> str | None:
-    """``None`` (what the bundle says) or a quarter such as ``"2026Q4"``; anything else is a ValueError."""
+    """``None`` (what the bundle says) or a quarter such as ``"2026Q4"``; anything else is a
+    :class:`~wise_async.ConfigurationError` (a ValueError)."""
     if value is None:
         return None
     if not isinstance(value, str) or not QUARTER.fullmatch(value.strip().upper()):
-        raise ValueError(f"api_version must look like '2026Q4' (year and quarter), not {value!r}")
+        from ._exceptions import ConfigurationError  # _exceptions imports this module (via _operations)
+
+        shown = value[:20] if isinstance(value, str) else type(value).__name__
+        raise ConfigurationError(f"api_version must look like '2026Q4' (year and quarter), not {shown!r}")
     return value.strip().upper()
 
 

@@ -25,7 +25,8 @@ import httpx
 
 from ._api_version import pin_api_version
 from ._environment import Environment
-from ._exceptions import MissingCredentialsError
+from ._exceptions import APIResponseValidationError, ConfigurationError, MissingCredentialsError
+from ._header_values import check_header_fields, credential_problem
 from ._idempotency import apply_idempotency, random_uuid_text
 from ._operations import OperationSpec, OperationTable
 from ._options import SCA_HANDLER_EXTENSION, SCA_SEND_EXTENSION
@@ -93,6 +94,14 @@ class Credentials:
                 "client_id= and client_secret= (or WISE_CLIENT_ID and WISE_CLIENT_SECRET)"
             )
         return provider
+
+
+def _bearer(token: str) -> str:
+    """The Authorization value for ``token``; refused (typed, value not shown) if no header can carry it."""
+    problem = credential_problem(token)
+    if problem is not None:
+        raise ConfigurationError(f"the access token cannot be sent in an HTTP header: {problem} (not shown)")
+    return f"Bearer {token}"
 
 
 def _refreshable_401(response: httpx.Response) -> bool:
@@ -172,7 +181,7 @@ class WiseAuth(httpx.Auth):
                     token = await provider.get_token()
                 finally:
                     ASKING_CLIENT.reset(asking)
-                request.headers["Authorization"] = f"Bearer {token}"
+                request.headers["Authorization"] = _bearer(token)
 
         response = yield request
 
@@ -189,7 +198,7 @@ class WiseAuth(httpx.Auth):
                 logger.info(
                     "401 from Wise: token refreshed, replaying %s %s once", request.method, request.url.path
                 )
-                request.headers["Authorization"] = f"Bearer {token}"
+                request.headers["Authorization"] = _bearer(token)
                 response = yield request
 
         if response.status_code != 403 or request.extensions.get(SCA_SIDE_REQUEST):
@@ -197,10 +206,17 @@ class WiseAuth(httpx.Auth):
         one_time_token = response.headers.get(APPROVAL_HEADER)
         if one_time_token and APPROVAL_HEADER not in request.headers:
             await response.aread()
+            problem = credential_problem(one_time_token)
+            if problem is not None:
+                raise APIResponseValidationError(
+                    response,
+                    f"Wise's {APPROVAL_HEADER} header is not a one-time token that can be sent: {problem}",
+                )
             send = request.extensions.get(SCA_SEND_EXTENSION) or self._send_raw
             context = ScaContext(one_time_token, request, response, op, send)
             handler: ScaHandler = request.extensions.get(SCA_HANDLER_EXTENSION) or self._sca
             approval = await handler.approve(context)
+            check_header_fields("the SCA handler's approval", approval, ConfigurationError)
             request.headers.update(approval)
             request.extensions[SCA_ATTEMPTED] = True
             logger.info("SCA approved, replaying %s %s once", request.method, request.url.path)

@@ -37,11 +37,13 @@ from ._exceptions import (
     APITimeoutError,
     AuthorizationError,
     ClientClosedError,
+    ConfigurationError,
     InvalidRequestError,
     MissingCredentialsError,
     WiseError,
     make_status_error,
 )
+from ._header_values import check_header_fields, clean_credential
 from ._http_client import OwnedHttpClient
 from ._jose_transport import JoseSupport
 from ._operations import OperationTable, default_table
@@ -188,12 +190,18 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
             personal_token = settings.api_token
         client_id = client_id if client_id is not None else settings.client_id
         client_secret = client_secret if client_secret is not None else settings.client_secret
+        personal_token = clean_credential("personal_token", personal_token, ConfigurationError)
+        access_token = clean_credential("access_token", access_token, ConfigurationError)
+        refresh_token = clean_credential("refresh_token", refresh_token, ConfigurationError)
+        client_id = clean_credential("client_id", client_id, ConfigurationError)
+        client_secret = clean_credential("client_secret", client_secret, ConfigurationError)
         if environment is None and base_url is None:
-            environment, base_url = settings.environment or "sandbox", settings.base_url
+            environment, base_url = settings.environment, settings.base_url
         settings.configure_logging()
         self.environment = resolve_environment(
-            environment or "sandbox", base_url, twcard_base_url, allow_insecure_http=allow_insecure_http
+            environment, base_url, twcard_base_url, allow_insecure_http=allow_insecure_http
         )
+        check_header_fields("default_headers", default_headers or {}, ConfigurationError)
         self._defaults = ClientDefaults(timeout=timeout, headers=dict(default_headers or {}))
         self._clock = clock
         self.api_version = check_api_version(api_version)
@@ -204,7 +212,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         self._token_store = token_store
         self._user_key = TokenKey(client_id or "", user_key) if user_key is not None else None
         if token_store is not None and user_key is None and access_token is not None:
-            raise ValueError("token_store needs user_key: the key of this user's tokens in the store")
+            raise ConfigurationError("token_store needs user_key: the key of this user's tokens in the store")
         user = token_provider
         if user is None and personal_token is not None:
             user = PersonalToken(personal_token)
@@ -267,7 +275,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
                     ssl_context = client_certificate_context(cert) if cert else default_ssl_context()
                 transport = httpx.AsyncHTTPTransport(verify=ssl_context)
             elif cert is not None or ssl_context is not None:
-                raise ValueError(
+                raise ConfigurationError(
                     "cert= and ssl_context= configure the default transport; not with transport="
                 )
             self._http = OwnedHttpClient(

@@ -7,6 +7,7 @@ from typing import Literal
 
 import httpx
 
+from ._exceptions import ConfigurationError
 from ._record import Record, record, set_field
 
 EnvironmentName = Literal["sandbox", "production"]
@@ -70,30 +71,51 @@ def _is_loopback(host: str) -> bool:
 
 def check_transport_security(url: str, *, allow_insecure_http: bool) -> None:
     """Refuse to send credentials in cleartext: ``http://`` only to loopback, unless the caller opts in."""
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        raise ConfigurationError("base URL is not a URL") from None
     if parsed.scheme not in ("http", "https"):
-        raise ValueError(f"base URL must be http(s), not {parsed.scheme!r}")
+        raise ConfigurationError(f"base URL must be http(s), not {parsed.scheme[:20]!r}")
+    if not parsed.host:
+        raise ConfigurationError("base URL has no host")
     if parsed.scheme == "http" and not allow_insecure_http and not _is_loopback(parsed.host):
-        raise ValueError(
+        raise ConfigurationError(
             f"refusing http:// to {parsed.host}: tokens would travel in cleartext. Use https://, "
             "or pass allow_insecure_http=True for a trusted network (e.g. a sidecar proxy)"
         )
 
 
 def resolve_environment(
-    environment: EnvironmentName | Environment,
+    environment: EnvironmentName | Environment | None,
     base_url: str | None,
     twcard_base_url: str | None,
     *,
     allow_insecure_http: bool = False,
 ) -> Environment:
-    """A custom ``base_url`` wins; its twcard host is the same base unless one is given."""
+    """The named environment (sandbox when neither is given), or a custom ``base_url`` whose twcard host is
+    the same base unless one is given. Both given: they must name the same API host, or nothing is sent."""
     for url in (base_url, twcard_base_url):
         if url is not None:
             check_transport_security(url, allow_insecure_http=allow_insecure_http)
     if base_url is not None:
         base = base_url.rstrip("/")
-        return Environment("custom", base, twcard_base_url, f"{base}/oauth/authorize/")
+        if environment is not None:
+            named = _named(environment)
+            if named.base_url != base:
+                raise ConfigurationError(
+                    f"environment={named.name!r} sends to {named.base_url}, but base_url= says another "
+                    "host: pass one of them (a proxy or fake: base_url= alone)"
+                )
+        else:
+            return Environment("custom", base, twcard_base_url, f"{base}/oauth/authorize/")
+    resolved = _named(environment if environment is not None else "sandbox")
+    if twcard_base_url is not None:  # an explicit twcard URL overrides the environment's
+        resolved = replace(resolved, twcard_base_url=twcard_base_url.rstrip("/"))
+    return resolved
+
+
+def _named(environment: EnvironmentName | Environment) -> Environment:
     if isinstance(environment, Environment):
         resolved = environment
     elif environment == "sandbox":
@@ -101,9 +123,8 @@ def resolve_environment(
     elif environment == "production":
         resolved = PRODUCTION
     else:
-        raise ValueError(
-            f"environment must be 'sandbox', 'production' or an Environment, not {environment!r}"
+        shown = environment[:20] if isinstance(environment, str) else type(environment).__name__
+        raise ConfigurationError(
+            f"environment must be 'sandbox', 'production' or an Environment, not {shown!r}"
         )
-    if twcard_base_url is not None:  # an explicit twcard URL overrides the environment's
-        resolved = replace(resolved, twcard_base_url=twcard_base_url.rstrip("/"))
     return resolved

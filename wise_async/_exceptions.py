@@ -20,8 +20,11 @@ with an error", or a status-specific subclass::
      │         ├── ConflictError                 409
      │         ├── UnprocessableEntityError      422
      │         ├── RateLimitError                429   .retry_after, .rate_limited_by
-     │         └── InternalServerError           >= 500
+     │         ├── InternalServerError           >= 500
+     │         └── RedirectError                 3xx: never followed   .location
      ├── InvalidRequestError (also ValueError)   bad arguments; nothing was sent
+     ├── ConfigurationError (also ValueError)    the client cannot be built as asked (environment,
+     │                                           base URL, a credential that cannot be sent)
      ├── AuthorizationError              the OAuth redirect has the wrong ``state`` or an ``error``
      ├── MissingCredentialsError         the operation needs a credential the client was not given
      ├── ClientClosedError (also RuntimeError)   the client was used after ``aclose()``
@@ -31,7 +34,9 @@ with an error", or a status-specific subclass::
 
 ``str(error)`` leads with Wise's ``x-trace-id`` (what Wise support asks for) and never contains a
 credential: URLs are redacted, messages pass through :func:`~wise_async._redaction.redact_text`, and
-values of credential headers sent or received are scrubbed out.
+values of credential headers sent or received are scrubbed out. What came from the network is shown
+on one line: CR, LF and other control characters arrive escaped (``\\r\\n``), so no error can forge a
+log line.
 
 Status errors are built by one factory, :func:`make_status_error`; error bodies in every shape Wise
 uses are normalised to :class:`ErrorDetail` by :func:`parse_error_details`, which never raises.
@@ -50,7 +55,7 @@ import httpx
 
 from ._idempotency import idempotency_key_of
 from ._record import Record, record, set_field
-from ._redaction import redact_headers, redact_text, redact_url
+from ._redaction import redact_raw_headers, redact_text, redact_url, single_line
 from ._retry import parse_retry_after
 
 __all__ = [
@@ -63,6 +68,7 @@ __all__ = [
     "AuthorizationError",
     "BadRequestError",
     "ClientClosedError",
+    "ConfigurationError",
     "ConflictError",
     "ErrorDetail",
     "InternalServerError",
@@ -73,6 +79,7 @@ __all__ = [
     "PaginationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RedirectError",
     "ResponseTooLargeError",
     "ScaChallenge",
     "ScaRejectedError",
@@ -99,6 +106,8 @@ _CREDENTIAL_HEADERS = (
     "x-tw-twcard-card-token",
 )
 _MAX_MESSAGE_CHARS = 500
+_MAX_DETAIL_CHARS = 4096  # an error detail's message is kept up to this length
+_CUT_MARGIN_CHARS = 128
 
 
 # --------------------------------------------------------------------------------------------------
@@ -209,14 +218,32 @@ def _details_from_json(data: Any) -> list[ErrorDetail]:
     return details
 
 
-_HTML_TITLE_RE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_HTML_H1_RE = re.compile(r"<h1[^>]*>(.*?)</h1>", re.IGNORECASE | re.DOTALL)
-_TAG_RE = re.compile(r"<[^>]+>")
+_HTML_TITLE_OPEN_RE = re.compile(r"<(title|h1)(?:\s[^<>]{0,200})?>", re.IGNORECASE)
+_TITLE_CLOSE_RE = re.compile(r"</title\s*>", re.IGNORECASE)
+_H1_CLOSE_RE = re.compile(r"</h1\s*>", re.IGNORECASE)
+_TAG_RE = re.compile(r"<[^<>]{0,200}>")
 _WHITESPACE_RE = re.compile(r"\s+")
+# An HTML title is near the top of a gateway's page; longer than this, only the start is looked at.
+_MAX_TITLE_CHARS = 2000
 
 
 def _squash(text: str) -> str:
-    return _WHITESPACE_RE.sub(" ", text).strip()[:_MAX_MESSAGE_CHARS]
+    # A message is shown from the first characters of a body only: the rest is never scanned.
+    return _WHITESPACE_RE.sub(" ", text[: _MAX_MESSAGE_CHARS * 4]).strip()[:_MAX_MESSAGE_CHARS]
+
+
+def _html_title(page: str) -> str | None:
+    """The text of the first ``<title>`` (else ``<h1>``) of a page; one scan for each tag."""
+    for tag, closing in (("title", _TITLE_CLOSE_RE), ("h1", _H1_CLOSE_RE)):
+        opening: re.Match[str] | None = _HTML_TITLE_OPEN_RE.search(page)
+        while opening is not None and opening.group(1).lower() != tag:
+            opening = _HTML_TITLE_OPEN_RE.search(page, opening.end())
+        if opening is None:
+            continue
+        end = closing.search(page, opening.end(), opening.end() + _MAX_TITLE_CHARS)
+        if end is not None:
+            return page[opening.end() : end.start()]
+    return None
 
 
 def _details_from_text(text: str, content_type: str) -> list[ErrorDetail]:
@@ -225,12 +252,12 @@ def _details_from_text(text: str, content_type: str) -> list[ErrorDetail]:
         return []
     if "html" in content_type or stripped.startswith("<"):
         # Gateways answer with HTML pages; their title ("502 Bad Gateway") is the only useful part.
-        match = _HTML_TITLE_RE.search(stripped) or _HTML_H1_RE.search(stripped)
-        if match is None:
+        title_markup = _html_title(stripped)
+        if title_markup is None:
             return []
         import html
 
-        title = _squash(html.unescape(_TAG_RE.sub("", match.group(1))))
+        title = _squash(html.unescape(_TAG_RE.sub("", title_markup)))
         return [ErrorDetail(message=title)] if title else []
     return [ErrorDetail(message=_squash(stripped))]
 
@@ -440,8 +467,11 @@ def _redacted_request(request: httpx.Request) -> httpx.Request:
             body = redact_text(body.decode("utf-8")).encode("utf-8")
         except UnicodeDecodeError:
             body = b""  # binary (multipart files, JWE): not shown
-    headers = redact_headers(request.headers)
-    headers.pop("content-length", None)
+    headers = [
+        (name, value)
+        for name, value in redact_raw_headers(request.headers.raw)
+        if name.lower() != b"content-length"
+    ]
     return httpx.Request(request.method, redact_url(str(request.url)), headers=headers, content=body)
 
 
@@ -451,8 +481,8 @@ def _redacted_response(
     """A copy of an already-read response with credential headers masked and the decoded body."""
     headers = [
         (name, value)
-        for name, value in redact_headers(response.headers).items()
-        if name.lower() not in ("content-encoding", "content-length")  # the body below is decoded
+        for name, value in redact_raw_headers(response.headers.raw)
+        if name.lower() not in (b"content-encoding", b"content-length")  # the body below is decoded
     ]
     extensions = {k: v for k, v in response.extensions.items() if k in ("http_version", "reason_phrase")}
     copy = httpx.Response(response.status_code, headers=headers, content=body, extensions=extensions)
@@ -462,9 +492,15 @@ def _redacted_response(
 
 
 def _scrub(text: str, secrets: Sequence[str]) -> str:
+    """``text`` fit to show: credentials of the exchange and anything that looks like one masked, on one
+    line, at most :data:`_MAX_DETAIL_CHARS` long (a 1 MiB message costs no more than its start)."""
     for secret in secrets:
         text = text.replace(secret, "***")
-    return redact_text(text)
+    if len(text) <= _MAX_DETAIL_CHARS:
+        return single_line(redact_text(text))
+    # The cut may halve a card number or key=value pair so that no mask knows it: that tail is dropped.
+    shown = single_line(redact_text(text[:_MAX_DETAIL_CHARS]))
+    return shown[: len(shown) - _CUT_MARGIN_CHARS] + "…"
 
 
 def _scrub_bytes(body: bytes, secrets: Sequence[str]) -> bytes:
@@ -474,9 +510,15 @@ def _scrub_bytes(body: bytes, secrets: Sequence[str]) -> bytes:
 
 
 def _scrubbed_detail(detail: ErrorDetail, secrets: Sequence[str]) -> ErrorDetail:
-    if detail.message is None or not secrets:
+    if detail.message is None:
         return detail
     return replace(detail, message=_scrub(detail.message, secrets))
+
+
+def _header_text(headers: httpx.Headers, name: str) -> str | None:
+    """A header's value to show: on one line, and no longer than a message."""
+    value = headers.get(name)
+    return None if value is None else _truncate(single_line(value))
 
 
 def _truncate(text: str) -> str:
@@ -523,9 +565,9 @@ class APIStatusError(APIError):
         self.status_code = response.status_code
         self.headers = self.response.headers
         self.body = _scrub_bytes(body, secrets)
-        self.trace_id = response.headers.get(_TRACE_ID_HEADER)
-        self.correlation_id = response.headers.get(_CORRELATION_ID_HEADER) or (
-            request.headers.get(_CORRELATION_ID_HEADER) if request is not None else None
+        self.trace_id = _header_text(response.headers, _TRACE_ID_HEADER)
+        self.correlation_id = _header_text(response.headers, _CORRELATION_ID_HEADER) or (
+            _header_text(request.headers, _CORRELATION_ID_HEADER) if request is not None else None
         )
         self.method = request.method if request is not None else None
         self.url = redact_url(str(request.url)) if request is not None else None
@@ -620,7 +662,7 @@ class RateLimitError(APIStatusError):
     ) -> None:
         super().__init__(message, response=response, errors=errors)
         self.retry_after = parse_retry_after(response.headers)
-        self.rate_limited_by = response.headers.get(_RATE_LIMITED_BY_HEADER)
+        self.rate_limited_by = _header_text(response.headers, _RATE_LIMITED_BY_HEADER)
 
     def _default_message(self, response: httpx.Response) -> str:
         if any(d.message or d.code for d in self.errors):
@@ -751,13 +793,42 @@ class ScaRejectedError(ScaRequiredError):
         for detail in errors:
             if detail.message:
                 return detail.message
-        result = response.headers.get(_SCA_RESULT_HEADER)
+        result = _header_text(response.headers, _SCA_RESULT_HEADER)
         if result:
             return f"{_SCA_RESULT_HEADER}: {result}"
         return "Wise refused the approval"
 
     def _repr_fields(self) -> dict[str, object]:
         return {**super()._repr_fields(), "reason": self.reason}
+
+
+class RedirectError(APIStatusError):
+    """3xx: the SDK never follows a redirect for an API call, whatever ``http_client`` it was given.
+
+    Nothing was sent to ``location`` (the redirect's target, secret query values masked): a payment
+    request re-sent to another host could move money through someone else, and an answer from there
+    is not Wise's.
+    """
+
+    location: str | None
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        response: httpx.Response,
+        errors: list[ErrorDetail] | None = None,
+    ) -> None:
+        location = response.headers.get("location")
+        self.location = None if location is None else _truncate(single_line(redact_url(location)))
+        super().__init__(message, response=response, errors=errors)
+
+    def _default_message(self, response: httpx.Response) -> str:
+        target = f" to {self.location}" if self.location else ""
+        return f"redirected{target}; the SDK does not follow redirects for API calls"
+
+    def _repr_fields(self) -> dict[str, object]:
+        return {**super()._repr_fields(), "location": self.location}
 
 
 class APIResponseValidationError(APIError):
@@ -784,6 +855,11 @@ class InvalidRequestError(WiseError, ValueError):
 
     Raised before anything is sent.
     """
+
+
+class ConfigurationError(WiseError, ValueError):
+    """The client cannot be built as asked: an unknown environment, an unsafe or contradictory base URL,
+    a credential or default header that cannot be sent in HTTP. Never shows a credential's value."""
 
 
 class MissingCredentialsError(WiseError):
@@ -838,4 +914,6 @@ def make_status_error(response: httpx.Response, *, message: str | None = None) -
             return ScaRequiredError(message, response=response)
     if status >= 500:
         return InternalServerError(message, response=response)
+    if 300 <= status < 400:
+        return RedirectError(message, response=response)
     return _STATUS_TO_ERROR.get(status, APIStatusError)(message, response=response)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import httpx
 
 from ._exceptions import InvalidRequestError
+from ._header_values import check_header_fields
 from ._idempotency import REQUESTED_KEY_EXTENSION
 from ._record import Record, record, set_field
 
@@ -127,6 +128,9 @@ def check_options(options: Mapping[str, Any]) -> None:
     retries = options.get("max_retries")
     if retries is not None and (isinstance(retries, bool) or not isinstance(retries, int) or retries < 0):
         raise InvalidRequestError("max_retries must be an int >= 0")
+    extra_headers = options.get("extra_headers")
+    if extra_headers:
+        check_header_fields("extra_headers", extra_headers, InvalidRequestError)
 
 
 _PHASE_TIMEOUTS: dict[float | None, httpx.Timeout] = {}

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import field
 from typing import Literal, cast
 
+from ._exceptions import ConfigurationError
 from ._record import Record, record, set_field
 from ._redaction import LOGGER_NAME
 
@@ -71,10 +72,12 @@ class EnvironmentSettings(Record):
 
         environment = value("WISE_ENVIRONMENT")
         if environment is not None and environment.lower() not in ("sandbox", "production"):
-            raise ValueError(f"WISE_ENVIRONMENT must be 'sandbox' or 'production', not {environment!r}")
+            raise ConfigurationError(
+                f"WISE_ENVIRONMENT must be 'sandbox' or 'production', not {environment[:20]!r}"
+            )
         log = value("WISE_LOG")
         if log is not None and log.lower() not in _LOG_LEVELS:
-            raise ValueError(f"WISE_LOG must be 'debug' or 'info', not {log!r}")
+            raise ConfigurationError(f"WISE_LOG must be 'debug' or 'info', not {log[:20]!r}")
         return cls(
             api_token=value("WISE_API_TOKEN"),
             client_id=value("WISE_CLIENT_ID"),

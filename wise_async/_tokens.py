@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from ._budget import sleep_with_anyio
 from ._exceptions import APIStatusError, MissingCredentialsError
+from ._header_values import credential_problem
 from ._record import Record, record, set_field
 from ._redaction import get_logger
 from ._token_store import MemoryTokenStore, TokenKey, TokenStore, TokenStoreError
@@ -85,6 +86,9 @@ class OAuthTokens(Record):
         access_token = data.get("access_token")
         if not isinstance(access_token, str) or not access_token.strip():
             raise ValueError("access_token is missing or not a non-empty string")
+        problem = credential_problem(access_token)
+        if problem is not None:
+            raise ValueError(f"access_token cannot be sent in an HTTP header: {problem}")
 
         def expiry(seconds_key: str) -> float | None:
             seconds = data.get(seconds_key)

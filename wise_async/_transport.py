@@ -25,10 +25,10 @@ import httpx
 
 from ._body import DEFAULT_MAX_RESPONSE_BYTES, read_bounded
 from ._budget import sleep_with_anyio
-from ._exceptions import APIConnectionError, APITimeoutError
+from ._exceptions import APIConnectionError, APITimeoutError, RedirectError
 from ._idempotency import idempotency_key_of
 from ._options import MAX_RETRIES_EXTENSION
-from ._redaction import get_logger
+from ._redaction import get_logger, redact_text, single_line
 from ._retry import RETRYABLE_STATUS_CODES, RetryPolicy, compute_delay, parse_retry_after, should_retry
 
 logger = get_logger("retry")
@@ -82,8 +82,12 @@ def describe_transport_error(exc: Exception) -> str:
 
 
 def connection_error(exc: Exception, request: httpx.Request | None) -> APIConnectionError:
-    """The typed error for an httpx transport/decoding failure (a timeout stays a timeout)."""
-    message = describe_transport_error(exc)
+    """The typed error for an httpx transport/decoding failure (a timeout stays a timeout).
+
+    httpx's and h11's own words may quote what was being sent (``Illegal header value b'Bearer …'``):
+    they are redacted and kept on one line.
+    """
+    message = single_line(redact_text(describe_transport_error(exc)))
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(message, request=request)
     return APIConnectionError(message, request=request)
@@ -117,6 +121,16 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                 raise
         return response
 
+    async def _redirect_error(self, request: httpx.Request, response: httpx.Response) -> RedirectError:
+        """A 3xx ends the call here, below any client that would follow it: nothing goes to the other host."""
+        try:
+            if request.extensions.get(STREAM_EXTENSION):
+                await read_bounded(response, self.max_response_bytes, request)
+        finally:
+            await response.aclose()
+        response.request = request
+        return RedirectError(response=response)
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         policy = self.policy
         retries = request.extensions.get(MAX_RETRIES_EXTENSION)
@@ -130,6 +144,8 @@ class RetryingTransport(httpx.AsyncBaseTransport):
             try:
                 response = await self._attempt(request)
                 if response.status_code not in RETRYABLE_STATUS_CODES and not debug:
+                    if 300 <= response.status_code < 400:
+                        raise await self._redirect_error(request, response)
                     return response  # the common answer: nothing to decide (should_retry says no)
                 if debug:
                     logger.debug(
@@ -162,6 +178,8 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                     delay,
                 )
             else:
+                if 300 <= response.status_code < 400:
+                    raise await self._redirect_error(request, response)
                 retry_after = parse_retry_after(response.headers) if response.status_code == 429 else None
                 if has_key is None:
                     has_key = idempotency_key_of(request) is not None

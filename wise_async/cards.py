@@ -39,7 +39,14 @@ import httpx
 from joserfc.jwk import RSAKey
 
 from ._compact import as_compact
-from ._exceptions import JoseError, ScaRejectedError, ScaRequiredError, make_status_error
+from ._exceptions import (
+    InvalidRequestError,
+    JoseError,
+    ScaRejectedError,
+    ScaRequiredError,
+    make_status_error,
+)
+from ._header_values import credential_problem
 from ._jose import (
     JWE_REQUEST_ALGORITHMS,
     JoseKeyError,
@@ -207,7 +214,7 @@ def build_card_encrypted_payload(
     an encrypted response.
     """
     if isinstance(key_version, bool) or not isinstance(key_version, int):
-        raise TypeError("key_version must be an int")
+        raise InvalidRequestError("key_version must be an int")
     plaintext = json.dumps(dict(payload), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     request = encrypt_jwe(plaintext, card_key_material, alg=alg, enc="A256GCM")
     return {"keyVersion": key_version, "encryptedPayload": request.compact}, request
@@ -309,9 +316,13 @@ class RelayedCardResponse:
 
 
 def _header_value(name: str, value: str | int) -> str:
-    text = str(value).strip()
-    if not text or any(c in text for c in "\r\n"):
-        raise ValueError(f"{name} must be a non-empty single-line value")
+    """A card token or order id as its header value (visible ASCII); the value is never echoed."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise InvalidRequestError(f"{name} must be a str or an int")
+    text = str(value).strip(" \t\r\n")
+    problem = credential_problem(text)
+    if problem is not None:
+        raise InvalidRequestError(f"{name} cannot be sent in an HTTP header: {problem}")
     return text
 
 
@@ -456,7 +467,7 @@ class CardSecrets:
     ) -> str:
         """Choose the PIN of a card being ordered (``cardOrderPresetPin``); returns the card order id."""
         if not isinstance(pin, str) or not pin.isascii() or not pin.isdigit() or not 4 <= len(pin) <= 6:
-            raise ValueError("pin must be a string of 4 to 6 digits")  # never echo the value
+            raise InvalidRequestError("pin must be a string of 4 to 6 digits")  # never echo the value
         data = await self._exchange("preset-pin", order_id, {"pin": pin}, alg, options)
         order = data.get("cardOrderId")
         return str(order) if order is not None else str(order_id)
@@ -476,7 +487,7 @@ class CardSecrets:
         payload is never decrypted or re-encrypted here.
         """
         if isinstance(key_version, bool) or not isinstance(key_version, int):
-            raise TypeError("key_version must be an int")
+            raise InvalidRequestError("key_version must be an int")
         compact = encrypted_payload.strip() if isinstance(encrypted_payload, str) else ""
         if compact.count(".") != 4:
             raise JoseError("encrypted_payload must be a compact JWE (five dot-separated parts)")
@@ -538,7 +549,7 @@ class CardSecrets:
     def _request(kind: CardDataKind, target: str | int, body: Mapping[str, Any]) -> dict[str, Any]:
         """httpx ``request`` keywords of the twcard POST for ``kind``."""
         if kind not in PATHS:
-            raise ValueError(f"kind must be one of {sorted(PATHS)}")
+            raise InvalidRequestError(f"kind must be one of {sorted(PATHS)}")
         header = ORDER_ID_HEADER if kind == "preset-pin" else CARD_TOKEN_HEADER
         return {
             "method": "POST",

@@ -35,7 +35,7 @@ from typing import IO, TYPE_CHECKING, Any, Literal, Union, cast, overload
 import anyio
 import attrs
 
-from ._exceptions import APIResponseValidationError
+from ._exceptions import APIResponseValidationError, InvalidRequestError
 from ._namespace import Namespace
 
 if TYPE_CHECKING:
@@ -107,13 +107,15 @@ class Upload:
         elif hasattr(source, "read"):
             data = source.read()
             if not isinstance(data, bytes):
-                raise TypeError("file objects must be opened in binary mode ('rb')")
+                raise InvalidRequestError("file objects must be opened in binary mode ('rb')")
             content = data
             raw_name = getattr(source, "name", None)
             if isinstance(raw_name, str) and raw_name:
                 name = os.path.basename(raw_name)
         else:
-            raise TypeError(f"cannot upload a {type(source).__name__}: give a path, bytes or a binary file")
+            raise InvalidRequestError(
+                f"cannot upload a {type(source).__name__}: give a path, bytes or a binary file"
+            )
         sniffed = sniff_content_type(content)
         filename = filename or name or "upload" + _EXTENSIONS.get(sniffed or "", ".bin")
         content_type = content_type or _guess_from_name(filename) or sniffed or DEFAULT_CONTENT_TYPE
@@ -248,7 +250,7 @@ class Files:
                 profile_id, body=DisputeFileUploadV3Body(receipt=upload.as_file())
             )
         else:
-            raise ValueError(f"api_version must be 'v4' or 'v3', not {api_version!r}")
+            raise InvalidRequestError(f"api_version must be 'v4' or 'v3', not {api_version!r:.20}")
         ids: Mapping[str, str] = result.parsed.additional_properties
         file_id = ids.get(DISPUTE_FILE_PART) or next(iter(ids.values()), None)
         if not file_id:
@@ -284,7 +286,7 @@ class Files:
             try:
                 json.loads(submission_data)
             except ValueError as exc:
-                raise ValueError(f"submission_data is not valid JSON: {exc}") from None
+                raise InvalidRequestError(f"submission_data is not valid JSON: {exc}") from None
             text = submission_data
         else:
             text = json.dumps(submission_data, separators=(",", ":"), default=str)

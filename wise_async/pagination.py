@@ -38,7 +38,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 from wise_api.types import Unset
 
-from ._exceptions import PaginationError
+from ._exceptions import InvalidRequestError, PaginationError
 from ._operations import default_table
 from ._options import RequestOptions
 from ._paginated_client import PaginationMixin  # WiseClient's iterators, kept apart so WiseClient loads fast
@@ -254,8 +254,8 @@ class _LoopGuard:
 
 
 def _limit(name: str, value: int | None) -> int | None:
-    if value is not None and value < 0:
-        raise ValueError(f"{name} must be >= 0 or None, not {value}")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise InvalidRequestError(f"{name} must be an int >= 0 or None, not {value!r:.40}")
     return value
 
 
@@ -439,15 +439,18 @@ def paginate(
     try:
         style = PAGING_STYLES[operation_id]
     except KeyError:
-        raise ValueError(
-            f"{operation_id!r} is not a paged operation; paged ones: {', '.join(sorted(PAGING_STYLES))}"
+        raise InvalidRequestError(
+            f"{operation_id!r:.80} is not a paged operation; paged ones: {', '.join(sorted(PAGING_STYLES))}"
         ) from None
     spec = default_table().by_id(operation_id)
     fetch: Fetch = getattr(getattr(client, spec.namespace), spec.method_name)
-    bound = inspect.signature(fetch).bind(*args, **params)  # TypeError now for a wrong argument
+    try:
+        bound = inspect.signature(fetch).bind(*args, **params)
+    except TypeError as exc:  # a missing, extra or misspelt argument: refused now, before any request
+        raise InvalidRequestError(f"{operation_id}: {exc}") from None
     unknown = set(bound.arguments.get("options", {})) - set(RequestOptions.__annotations__)
     if unknown:  # the facade's **options would take them: say which names are wrong, as bind() would
-        raise TypeError(f"{operation_id} got unexpected keyword argument(s) {sorted(unknown)}")
+        raise InvalidRequestError(f"{operation_id} got unexpected keyword argument(s) {sorted(unknown)}")
     return AsyncPaginator(
         fetch,
         style,

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import attrs
 
+from ._exceptions import InvalidRequestError
 from ._namespace import Namespace, NamespaceHost
 
 if TYPE_CHECKING:
@@ -69,6 +70,10 @@ STATEMENT_SUFFIXES: Mapping[str, str] = {
 MAX_STATEMENT_DAYS = 469
 """The longest interval Wise serves in one statement request."""
 
+MAX_STATEMENT_WINDOWS = 100
+"""The most windows one range may need (about 128 years): more is a mistake (``datetime.max``), not a
+request worth thousands of calls."""
+
 _OPERATION_ID = "balanceStatementGet"
 _JSON_PATH_END = "/statement.json"
 _ONE_MS = datetime.timedelta(milliseconds=1)
@@ -88,20 +93,32 @@ def statement_ranges(
 
     Each window starts 1 ms after the previous one ends, so no transaction is in two windows.
     """
-    start, end = _utc(start), _utc(end)
-    if end < start:
-        raise ValueError(f"statement end {end.isoformat()} is before its start {start.isoformat()}")
+    if not isinstance(start, datetime.datetime) or not isinstance(end, datetime.datetime):
+        raise InvalidRequestError("statement start and end must be datetime.datetime values")
     if max_days < 1:
-        raise ValueError("max_days must be at least 1")
-    span = datetime.timedelta(days=max_days)
-    windows = []
-    window_start = start
-    while True:
-        window_end = min(end, window_start + span)
-        windows.append((window_start, window_end))
-        if window_end >= end:
-            return windows
-        window_start = window_end + _ONE_MS
+        raise InvalidRequestError("max_days must be at least 1")
+    try:
+        start, end = _utc(start), _utc(end)
+        if end < start:
+            raise InvalidRequestError(
+                f"statement end {end.isoformat()} is before its start {start.isoformat()}"
+            )
+        span = datetime.timedelta(days=max_days)
+        if (end - start) / span > MAX_STATEMENT_WINDOWS:
+            raise InvalidRequestError(
+                f"statement range {start.date()} to {end.date()} needs more than {MAX_STATEMENT_WINDOWS} "
+                f"requests of {max_days} days: narrow it"
+            )
+        windows = []
+        window_start = start
+        while True:
+            window_end = end if end - window_start <= span else window_start + span
+            windows.append((window_start, window_end))
+            if window_end >= end:
+                return windows
+            window_start = window_end + _ONE_MS
+    except OverflowError:  # datetime.max and friends: no window can be computed around them
+        raise InvalidRequestError("statement start or end is outside the dates Wise can serve") from None
 
 
 def merge_statements(parts: Sequence[BalanceStatementGetResponse200]) -> BalanceStatementGetResponse200:
@@ -149,7 +166,7 @@ def _suffix(format: str) -> str:
     try:
         return STATEMENT_SUFFIXES[format]
     except KeyError:
-        raise ValueError(
+        raise InvalidRequestError(
             f"unknown statement format {format!r}; one of {', '.join(STATEMENT_SUFFIXES)}"
         ) from None
 
@@ -254,7 +271,7 @@ class BalanceStatements:
     ) -> BalanceStatementGetResponse200 | bytes:
         """The statement of ``[start, end]``: the parsed (merged) model for JSON, the file's bytes otherwise.
 
-        A binary format over more than ``max_days`` raises ``ValueError``: use :meth:`get_parts`.
+        A binary format over more than ``max_days`` raises ``InvalidRequestError``: use :meth:`get_parts`.
         """
         _suffix(format)
         windows = statement_ranges(start, end, max_days=self.max_days)
@@ -265,7 +282,7 @@ class BalanceStatements:
             ]
             return merge_statements(parts)
         if len(windows) > 1:
-            raise ValueError(
+            raise InvalidRequestError(
                 f"a {format} statement covers at most {self.max_days} days; this range needs "
                 f"{len(windows)} files: use get_parts()"
             )
@@ -290,7 +307,7 @@ class BalanceStatements:
         """
         windows = statement_ranges(start, end, max_days=self.max_days)
         if len(windows) > 1:
-            raise ValueError(
+            raise InvalidRequestError(
                 f"one statement file covers at most {self.max_days} days; this range needs "
                 f"{len(windows)}: download each window, or use get_parts()"
             )

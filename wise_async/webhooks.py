@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from wise_api.webhook_events import EVENT_CLASSES, EVENTS
 
-from ._exceptions import WebhookVerificationError, WiseError
+from ._exceptions import ConfigurationError, WebhookVerificationError, WiseError
 from ._jose import JoseKeyError, _load_native_public_key
 from ._redaction import get_logger
 
@@ -106,9 +106,9 @@ def _rsa_public_key(material: str | bytes) -> rsa.RSAPublicKey:
     try:
         native = _load_native_public_key(material)
     except JoseKeyError as exc:
-        raise ValueError(f"webhook public key could not be loaded: {exc}") from None
+        raise ConfigurationError(f"webhook public key could not be loaded: {exc}") from None
     if not isinstance(native, rsa.RSAPublicKey):
-        raise ValueError(f"webhook public key must be RSA, not {type(native).__name__}")
+        raise ConfigurationError(f"webhook public key must be RSA, not {type(native).__name__}")
     return native
 
 
@@ -117,15 +117,15 @@ def _keys_for(environment: str, public_keys: Sequence[str | bytes] | None) -> li
         try:
             materials: Sequence[str | bytes] = WISE_WEBHOOK_PUBLIC_KEYS[environment]
         except KeyError:
-            raise ValueError(
-                f"unknown environment {environment!r}; expected one of {sorted(WISE_WEBHOOK_PUBLIC_KEYS)}"
+            raise ConfigurationError(
+                f"unknown environment {environment!r:.20}; expected one of {sorted(WISE_WEBHOOK_PUBLIC_KEYS)}"
             ) from None
     else:
         if isinstance(public_keys, (str, bytes)):
-            raise TypeError("public_keys must be a sequence of keys, not a single key")
+            raise ConfigurationError("public_keys must be a sequence of keys, not a single key")
         materials = public_keys
     if not materials:
-        raise ValueError("no webhook public keys configured")
+        raise ConfigurationError("no webhook public keys configured")
     return [_rsa_public_key(material) for material in materials]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from wise_async import APIStatusError, NotFoundError, WiseClient
+from wise_async import APIStatusError, InvalidRequestError, NotFoundError, WiseClient
 from wise_async.files import Upload, sniff_content_type
 from wise_async.testing import FakeWise
 from wise_async.testing._routes_files import parse_multipart
@@ -64,9 +64,9 @@ async def test_upload_sources_settle_filename_and_content_type(tmp_path: Path) -
     explicit = Upload("a.pdf", PDF, "application/pdf")
     assert await Upload.of(explicit) is not None
     assert (await Upload.of(explicit, filename="b.pdf")).filename == "b.pdf"
-    with pytest.raises(TypeError, match="binary mode"):
+    with pytest.raises(InvalidRequestError, match="binary mode"):
         await Upload.of(io.StringIO("text"))  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidRequestError):
         await Upload.of(42)  # type: ignore[arg-type]
     assert sniff_content_type(b"GIF89a") is None
     assert "<5 bytes>" in repr(Upload("x", b"12345", "text/plain"))

@@ -14,7 +14,7 @@ from type_codes import members
 from wise_api.operations import OPERATIONS
 from wise_api.types import UNSET
 
-from wise_async import PaginationError, WiseClient
+from wise_async import InvalidRequestError, PaginationError, WiseClient
 from wise_async.pagination import PAGING_STYLES, AsyncPaginator, Page, PagingStyle, paginate
 
 Response = Any
@@ -98,9 +98,9 @@ def _required(operation_id: str) -> dict[str, Any]:
 
 def test_paginate_checks_arguments_before_any_request() -> None:
     wise = WiseClient(personal_token="t")
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidRequestError, match="currencyy"):
         wise.iter_recipients(currencyy="EUR")
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidRequestError, match="profile_id"):
         wise.paginate("activityList")  # profile_id missing
     with pytest.raises(ValueError, match="not a paged operation"):
         wise.paginate("transferGet", 1)
