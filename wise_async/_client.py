@@ -79,7 +79,11 @@ if TYPE_CHECKING:
     from .cards import CardSecrets
     from .files import Files
     from .jose import JoseKeyring
+    from .payouts import Payouts
+    from .recipient_forms import RecipientForms
+    from .sandbox import Sandbox
     from .statements import BalanceStatements
+    from .transfer_states import TransferStates
 
 T = TypeVar("T")
 USER_AGENT = f"wise-async/{__version__}"
@@ -391,6 +395,35 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         from .files import Files
 
         return Files(self)
+
+    @cached_property
+    def payouts(self) -> Payouts:
+        """Crash-safe payouts by key (:mod:`wise_async.payouts`); state in a :class:`MemoryPayoutStore`."""
+        from .payouts import Payouts
+
+        return Payouts(self)
+
+    @cached_property
+    def transfer_states(self) -> TransferStates:
+        """Wait for a transfer's state: webhook events first, polling as the fallback
+        (:mod:`wise_async.transfer_states`)."""
+        from .transfer_states import TransferStates
+
+        return TransferStates(self)
+
+    @cached_property
+    def sandbox(self) -> Sandbox:
+        """Drive a sandbox transfer through Wise's simulation endpoints (:mod:`wise_async.sandbox`)."""
+        from .sandbox import Sandbox
+
+        return Sandbox(self)
+
+    @cached_property
+    def recipient_forms(self) -> RecipientForms:
+        """Recipient forms from Wise's account requirements (:mod:`wise_async.recipient_forms`)."""
+        from .recipient_forms import RecipientForms
+
+        return RecipientForms(self)
 
     @property
     def _generated_client(self) -> AuthenticatedClient:
