@@ -18,6 +18,7 @@ IBAN = "DE89370400440532013000"
 AMOUNT = Decimal("100")
 NO_WAIT = RetryPolicy(max_retries=2, initial_delay=0.0, max_delay=0.0)
 FIGURES: list[str] = []
+CRASH_POINTS: dict[str, int] = {"total": 0, "passed": 0}
 
 
 def report_figure(line: str) -> None:
@@ -27,9 +28,13 @@ def report_figure(line: str) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if FIGURES:
+    lines = list(FIGURES)
+    if CRASH_POINTS["total"]:
+        passed, total = CRASH_POINTS["passed"], CRASH_POINTS["total"]
+        lines.insert(0, f"payouts: {passed}/{total} crash points → 1 transfer, 1 funding")
+    if lines:
         terminalreporter.section("payout figures")
-        for line in FIGURES:
+        for line in lines:
             terminalreporter.write_line(line)
 
 
@@ -83,8 +88,8 @@ class Bank:
         )
 
 
-def open_bank(key: rsa.RSAPrivateKey) -> Bank:
-    fake = FakeWise()
+def open_bank(key: rsa.RSAPrivateKey, fake: FakeWise | None = None) -> Bank:
+    fake = fake or FakeWise()
     fake.register_sca_public_key(
         key.public_key().public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
