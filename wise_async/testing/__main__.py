@@ -3,6 +3,9 @@ languages (like stripe-mock). Prints the base URL and credentials it accepts, th
 
 ``python -m wise_async.testing answered``: how many of the client's operations FakeWise answers
 (``fake: N/M operations answered``); exits 1 when any is left out (``make test`` runs it).
+
+``python -m wise_async.testing rules``: FakeWise's business rules, each with where Wise documents it and
+the error it answers, each checked through the SDK (``fake rules: N/N enforced``); exits 1 when any is not.
 """
 
 from __future__ import annotations
@@ -53,6 +56,28 @@ def answered() -> int:
     return 1 if missing else 0
 
 
+def rules() -> int:
+    from ._rule_checks import check_rules
+    from ._rules import RULES
+
+    problems = asyncio.run(check_rules())
+    enforced = sum(problem is None for problem in problems.values())
+    for entry in RULES:
+        problem = problems[entry.name]
+        error = f"{entry.status} {entry.code or '(success)'}"
+        if not entry.error_documented:
+            error += " [error shape: the fake's choice, Wise documents the rule only]"
+        print(f"{'ok  ' if problem is None else 'FAIL'} {entry.name} ({entry.operation}): {entry.rule}")
+        print(f"       error:  {error}; body {entry.shape}")
+        print(f"       source: {entry.source}")
+        if entry.lenient:
+            print(f"       lenient: {entry.lenient}")
+        if problem is not None:
+            print(f"       problem: {problem}")
+    print(f"fake rules: {enforced}/{len(RULES)} enforced")
+    return 0 if enforced == len(RULES) else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m wise_async.testing", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -68,9 +93,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_cmd.add_argument("--jose", action="store_true", help="speak JOSE as Wise does (FakeJose)")
     serve_cmd.add_argument("--log-level", default="warning", help="uvicorn's log level")
     commands.add_parser("answered", help="count the operations FakeWise answers; exit 1 below all")
+    commands.add_parser("rules", help="list FakeWise's business rules and check each through the SDK")
     args = parser.parse_args(argv)
     if args.command == "answered":
         return answered()
+    if args.command == "rules":
+        return rules()
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args))
     return 0
