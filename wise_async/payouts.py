@@ -280,6 +280,10 @@ class Payouts:
     def __repr__(self) -> str:
         return f"Payouts(store={self.store!r})"
 
+    async def record(self, profile_id: int, key: str) -> PayoutRecord | None:
+        """What the store holds for the payout ``key`` of a profile (None: nothing yet)."""
+        return await self.store.load(store_key(profile_id, key))
+
     async def send(
         self,
         profile_id: int,
