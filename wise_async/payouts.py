@@ -15,8 +15,11 @@ exists instead of starting over:
 * never an unfunded transfer the caller does not know about: a refused funding (insufficient balance,
   a cancelled transfer) raises :class:`PayoutNotFundedError` naming the transfer; calling ``send``
   again with the key funds it;
-* a quote that expired before any transfer request was made is replaced by a new quote with the same
-  amounts and currencies (never other ones).
+* a quote that expired before any transfer was made is replaced by a new quote with the same amounts
+  and currencies (never other ones): before the transfer request exists, or when Wise refuses that very
+  request (4xx) once the quote has expired — a refusal means Wise holds nothing under its
+  ``customerTransactionId`` (a replay of an accepted request returns the transfer), so the new request
+  goes under the next id derived from the key (``generation``), never the same id with another body.
 
 State that must outlive the process lives in a :class:`PayoutStore`: :class:`MemoryPayoutStore` (one
 process; the default of ``wise.payouts``) or ``wise_async.redis.RedisPayoutStore`` (a fleet, restarts).
@@ -35,7 +38,13 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from ._exceptions import APIConnectionError, InvalidRequestError, WiseError
+from ._exceptions import (
+    APIConnectionError,
+    BadRequestError,
+    InvalidRequestError,
+    UnprocessableEntityError,
+    WiseError,
+)
 
 if TYPE_CHECKING:
     from wise_api.models import OriginatorTransfer, Quote, StandardTransfer, TransferFundResponse200
@@ -68,9 +77,18 @@ AWAITING_FUNDS = "incoming_payment_waiting"
 NOT_FUNDABLE = frozenset({"cancelled", "funds_refunded", "bounced_back", "charged_back"})
 
 
-def customer_transaction_id(profile_id: int, key: str) -> str:
-    """The ``customerTransactionId`` of the payout ``key`` of a profile (stable across processes)."""
-    return str(uuid.uuid5(PAYOUT_NAMESPACE, f"{profile_id}\x00{key}"))
+MAX_GENERATIONS = 8
+"""Transfer requests one payout may make: a new one only after Wise refused the last (an expired quote)."""
+
+
+def customer_transaction_id(profile_id: int, key: str, generation: int = 0) -> str:
+    """The ``customerTransactionId`` of the payout ``key`` of a profile (stable across processes).
+
+    ``generation`` counts transfer requests Wise refused outright (an expired quote): only then does a
+    payout send a new request, under a new id, since Wise holds nothing under the refused one.
+    """
+    suffix = f"\x00{generation}" if generation else ""
+    return str(uuid.uuid5(PAYOUT_NAMESPACE, f"{profile_id}\x00{key}{suffix}"))
 
 
 class PayoutError(WiseError):
@@ -121,6 +139,7 @@ class PayoutRecord:
     quote_expires_at: float | None = None
     quotes_made: int = 0
     transfer_request: dict[str, Any] | None = None
+    generation: int = 0
     transfer_id: int | None = None
     funding: Funding = "none"
     payment: dict[str, Any] | None = None
@@ -363,6 +382,10 @@ class Payouts:
     async def _adopt(self, run: _Run) -> None:
         """No record: a transfer with our derived id may still exist at Wise (the store was lost)."""
         record = run.record
+        ids = {
+            customer_transaction_id(record.profile_id, record.key, generation): generation
+            for generation in range(MAX_GENERATIONS)
+        }
         since = datetime.fromtimestamp(self._wise._clock(), timezone.utc) - self.search_window
         async for transfer in self._wise.iter_transfers(
             profile=record.profile_id,
@@ -370,16 +393,17 @@ class Payouts:
             target_currency=record.target_currency,
             created_date_start=since,
         ):
-            if (
-                str(getattr(transfer, "customer_transaction_id", "")).lower()
-                == record.customer_transaction_id
-            ):
+            found = str(getattr(transfer, "customer_transaction_id", "")).lower()
+            if found in ids:
                 run.transfer, run.adopted = transfer, True
                 quote_uuid = getattr(transfer, "quote_uuid", None)
                 funding: Funding = "sent" if transfer.status != AWAITING_FUNDS else "none"
                 run.record = replace(
                     record,
+                    customer_transaction_id=found,
+                    generation=ids[found],
                     quote_id=None if quote_uuid is None else str(quote_uuid),
+                    quotes_made=1,
                     transfer_id=transfer.id,
                     funding=funding,
                 )
@@ -426,9 +450,36 @@ class Payouts:
 
     async def _create_transfer(self, run: _Run, on_step: StepHook | None) -> None:
         # The exact recorded request, every time: a replay Wise recognises, never a new transfer.
-        transfer = await self._wise.transfers.create(body=dict(run.record.transfer_request or {}))
+        try:
+            transfer = await self._wise.transfers.create(body=dict(run.record.transfer_request or {}))
+        except (BadRequestError, UnprocessableEntityError):
+            if not self._may_requote(run.record):
+                raise
+            # Wise refused the very request (a replay of one it had accepted returns that transfer), so
+            # nothing exists under this id: a new quote, the same amounts, a new id for the new request.
+            generation = run.record.generation + 1
+            await self._save(
+                run,
+                None,
+                None,
+                generation=generation,
+                customer_transaction_id=customer_transaction_id(
+                    run.record.profile_id, run.record.key, generation
+                ),
+                transfer_request=None,
+            )
+            await self._quote(run, on_step)
+            await self._request_transfer(run, on_step)
+            transfer = await self._wise.transfers.create(body=dict(run.record.transfer_request or {}))
         run.transfer = transfer
         await self._save(run, "transfer_created", on_step, transfer_id=transfer.id)
+
+    def _may_requote(self, record: PayoutRecord) -> bool:
+        """A refused transfer request is re-made only when its quote has expired meanwhile."""
+        expires = record.quote_expires_at
+        return (
+            expires is not None and self._wise._clock() >= expires and record.generation + 1 < MAX_GENERATIONS
+        )
 
     async def _fund(self, run: _Run, on_step: StepHook | None) -> None:
         record = run.record

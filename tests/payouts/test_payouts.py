@@ -211,3 +211,55 @@ def test_keys_derive_stable_customer_transaction_ids() -> None:
     assert derived == customer_transaction_id(30000001, "invoice-1843")
     assert uuid.UUID(derived).version == 5
     assert derived != customer_transaction_id(30000002, "invoice-1843")
+
+
+async def test_a_transfer_request_refused_after_its_quote_expired_is_made_again_under_a_new_id(
+    bank: Bank, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    """Wise refuses a transfer on an expired quote (FakeWise does not: the 422 is injected, as the code
+    Wise uses for it is not documented)."""
+    async with bank.client(rsa_key) as wise:
+        with pytest.raises(Crash):
+            await wise.payouts.send(bank.profile_id, **bank.payout(), on_step=crash_at("transfer_requested"))
+        bank.fake.clock.advance(31 * 60)
+        bank.fake.faults.add("status", operation="transferCreate", status=422)
+        result = await wise.payouts.send(bank.profile_id, **bank.payout())
+    first, second = (r.json() for r in bank.fake.calls("transferCreate"))
+    assert first["customerTransactionId"] == customer_transaction_id(bank.profile_id, "invoice-1843")
+    assert second["customerTransactionId"] == customer_transaction_id(bank.profile_id, "invoice-1843", 1)
+    assert first["quoteUuid"] != second["quoteUuid"] == str(result.quote.id)
+    quotes = [r.json() for r in bank.fake.calls("quoteCreate")]
+    assert quotes[0] == quotes[1] and result.quotes_made == 2
+    assert (len(bank.fake.transfers), bank.fundings(), bank.debited()) == (1, 1, AMOUNT)
+
+
+async def test_a_refused_transfer_request_with_a_live_quote_is_raised_not_remade(
+    bank: Bank, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    from wise_async import UnprocessableEntityError
+
+    async with bank.client(rsa_key) as wise:
+        bank.fake.faults.add("status", operation="transferCreate", status=422)
+        with pytest.raises(UnprocessableEntityError):
+            await wise.payouts.send(bank.profile_id, **bank.payout())
+        result = await wise.payouts.send(bank.profile_id, **bank.payout())
+    bodies = [r.json() for r in bank.fake.calls("transferCreate")]
+    assert bodies[0] == bodies[1] and result.quotes_made == 1
+    assert (len(bank.fake.transfers), bank.fundings()) == (1, 1)
+
+
+async def test_a_committed_funding_whose_answer_and_check_were_lost_is_not_repeated(
+    bank: Bank, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    from wise_async import APIConnectionError
+
+    async with bank.client(rsa_key) as wise:
+        # the signed attempt (after the SCA challenge) is committed and its answer lost
+        bank.fake.faults.add("reset_after_commit", operation="transferFund", skip=1)
+        bank.fake.faults.reset_before_commit(operation="transferGet", times=3)  # the check fails too
+        with pytest.raises(APIConnectionError):
+            await wise.payouts.send(bank.profile_id, **bank.payout())
+        assert bank.fundings() == 1  # Wise funded it; the caller was told the call did not finish
+        result = await wise.payouts.send(bank.profile_id, **bank.payout())
+    assert result.resumed == ("quote", "transfer", "funding") and result.payment is None
+    assert (len(bank.fake.transfers), bank.fundings(), bank.debited()) == (1, 1, AMOUNT)
