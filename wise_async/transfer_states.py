@@ -9,7 +9,8 @@ charged_back). Without events it polls ``transfers.get`` with a bounded, jittere
 (:class:`PollingPolicy`): 5, 10, 20, 30, 30 … seconds, each stretched by up to 25 %.
 
 Events are ordered by their ``occurred_at`` (a poll's answer by the time it was read): an older event
-arriving late — Wise does not promise delivery order — never moves a transfer back. Cancelling a wait
+arriving late — Wise does not promise delivery order — never moves a transfer back, and neither does a
+poll that reads a state earlier in the lifecycle than one already known (a lagging read). Cancelling a wait
 (a timeout around it, a cancelled task) leaves no task behind.
 
 The hub is in-process and belongs to one event loop: publish from the loop the waiters run in.
@@ -85,7 +86,11 @@ class TransferState:
     source: Literal["webhook", "poll"] = "webhook"
 
     def newer_than(self, other: TransferState) -> bool:
-        return (self.occurred_at, _RANK.get(self.state, 0)) > (other.occurred_at, _RANK.get(other.state, 0))
+        """Events are ordered by when they happened; a poll (a read that may lag) never goes back."""
+        rank, other_rank = _RANK.get(self.state, 0), _RANK.get(other.state, 0)
+        if self.source == "poll" and rank < other_rank:
+            return False
+        return (self.occurred_at, rank) > (other.occurred_at, other_rank)
 
 
 def state_from_event(event: WebhookEvent) -> TransferState | None:

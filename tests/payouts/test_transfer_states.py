@@ -22,7 +22,7 @@ from wise_async.transfer_states import (
     TransferStates,
     TransferWaitTimeoutError,
 )
-from wise_async.webhooks import construct_event
+from wise_async.webhooks import WebhookEvent, construct_event
 
 from .conftest import Bank, report_figure
 
@@ -33,9 +33,9 @@ class FakeTime:
     def __init__(self, fake: FakeWise) -> None:
         self.fake = fake
         self.start = fake.clock.now()
-        self.at: list[tuple[float, Callable[[], None]]] = []
+        self.at: list[tuple[float, Callable[[], object]]] = []
 
-    def schedule(self, offset: float, action: Callable[[], None]) -> None:
+    def schedule(self, offset: float, action: Callable[[], object]) -> None:
         self.at.append((self.start + offset, action))
 
     async def sleep(self, seconds: float) -> None:
@@ -53,11 +53,10 @@ async def funded_transfer(bank: Bank, wise: WiseClient) -> int:
     return result.transfer.id
 
 
-def webhook(bank: Bank, transfer_id: int, state: str) -> TransferState | None:
+def webhook(bank: Bank, transfer_id: int, state: str) -> WebhookEvent:
     """A signed ``transfers#state-change`` delivery, verified as the receiver would."""
     delivery = bank.fake.webhooks.transfer_state_change(transfer_id, current_state=state)
-    event = construct_event(delivery.body, delivery.headers, public_keys=[bank.fake.webhooks.public_key_b64])
-    return event  # type: ignore[return-value]
+    return construct_event(delivery.body, delivery.headers, public_keys=[bank.fake.webhooks.public_key_b64])
 
 
 async def test_a_change_at_90_seconds_is_seen_within_6_polls_without_webhooks(
@@ -87,7 +86,7 @@ async def test_a_webhook_at_10_seconds_ends_the_wait_with_no_further_poll(
 
         def deliver() -> None:
             bank.fake.set_transfer_status(transfer_id, "outgoing_payment_sent")
-            states.publish(webhook(bank, transfer_id, "outgoing_payment_sent"))  # type: ignore[arg-type]
+            states.publish(webhook(bank, transfer_id, "outgoing_payment_sent"))
             polls_at_webhook.append(states.polls)
 
         polls_at_webhook: list[int] = []
@@ -142,34 +141,33 @@ async def test_cancelling_the_wait_leaves_no_task_behind(bank: Bank, rsa_key: rs
         assert states.polls >= 2
 
 
-EVENTS = [
-    ("processing", 100.0),
-    ("funds_converted", 200.0),
-    ("outgoing_payment_sent", 300.0),
-]
-
-
 @pytest.mark.parametrize(
-    ("events", "final"),
-    [(EVENTS, "outgoing_payment_sent"), ([*EVENTS, ("bounced_back", 400.0)], "bounced_back")],
+    ("states", "final"),
+    [
+        (["processing", "funds_converted", "outgoing_payment_sent"], "outgoing_payment_sent"),
+        (["processing", "funds_converted", "outgoing_payment_sent", "bounced_back"], "bounced_back"),
+    ],
 )
 async def test_any_delivery_order_ends_in_the_newest_state(
-    events: list[tuple[str, float]], final: str
+    bank: Bank, rsa_key: rsa.RSAPrivateKey, states: list[str], final: str
 ) -> None:
+    async with bank.client(rsa_key) as wise:
+        transfer_id = await funded_transfer(bank, wise)
+    events = []
+    for state in states:  # signed deliveries, verified as a receiver would, a minute apart
+        bank.fake.clock.advance(60)
+        events.append(webhook(bank, transfer_id, state))
     rng = random.Random(24)
     orders = 1000
     for _ in range(orders):
-        deliveries = [TransferState(7, state, at) for state, at in events]
-        deliveries += rng.sample(deliveries, k=rng.randint(0, len(deliveries)))  # redeliveries
+        deliveries = events + rng.sample(events, k=rng.randint(0, len(events)))  # with redeliveries
         rng.shuffle(deliveries)
         hub = TransferStateHub()
-        seen: list[str] = []
-        for delivery in deliveries:
-            if hub.publish(delivery):
-                seen.append(delivery.state)
-        assert hub.state_of(7).state == final  # type: ignore[union-attr]
-        ranks = [[s for s, _ in events].index(state) for state in seen]
-        assert ranks == sorted(ranks)  # never moved back
+        moved_to = [event.data["current_state"] for event in deliveries if hub.publish(event)]
+        assert hub.state_of(transfer_id).state == final  # type: ignore[union-attr]
+        assert [states.index(state) for state in moved_to] == sorted(
+            states.index(state) for state in moved_to
+        )
     report_figure(f"waiting: {orders:,} random delivery orders (with redeliveries) → {final}")
 
 
@@ -199,3 +197,38 @@ async def test_the_fastapi_receiver_feeds_the_hub_over_loopback(
                 reached = await wise.transfer_states.wait_for_transfer(transfer_id, timeout=30)
     assert (reached.state, reached.source) == ("outgoing_payment_sent", "webhook")
     assert wise.transfer_states.polls == 1  # the first look; the webhook did the rest
+
+
+def test_waiting_and_sandbox_driving_under_trio(bank: Bank, rsa_key: rsa.RSAPrivateKey) -> None:
+    seen: list[TransferState] = []
+
+    async def main() -> None:
+        async with bank.client(rsa_key) as wise:
+            transfer_id = await funded_transfer(bank, wise)
+            time = FakeTime(bank.fake)
+            states = TransferStates(wise, sleep=time.sleep)
+            time.schedule(30, lambda: states.publish(webhook(bank, transfer_id, "funds_converted")))
+            seen.append(await states.wait_for_transfer(transfer_id, until="funds_converted", timeout=600))
+            await wise.sandbox.advance_transfer(transfer_id, to="outgoing_payment_sent", spacing=0)
+            seen.append(
+                await states.wait_for_transfer(transfer_id, until="outgoing_payment_sent", timeout=600)
+            )
+            with anyio.move_on_after(0.05):
+                await TransferStates(wise).wait_for_transfer(
+                    transfer_id, until="funds_refunded", timeout=None
+                )
+
+    anyio.run(main, backend="trio")
+    assert [(s.state, s.source) for s in seen] == [
+        ("funds_converted", "webhook"),
+        ("outgoing_payment_sent", "poll"),
+    ]
+
+
+def test_a_lagging_poll_never_moves_a_transfer_back() -> None:
+    hub = TransferStateHub()
+    assert hub.publish(TransferState(7, "outgoing_payment_sent", 100.0, "webhook"))
+    assert not hub.publish(TransferState(7, "funds_converted", 101.0, "poll"))  # a stale read
+    assert hub.publish(TransferState(7, "bounced_back", 102.0, "poll"))
+    assert not hub.publish(TransferState(7, "outgoing_payment_sent", 101.5, "webhook"))  # late, older
+    assert hub.state_of(7) == TransferState(7, "bounced_back", 102.0, "poll")
