@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +59,10 @@ def test_rules_command_lists_each_rule_with_its_source(capsys: pytest.CaptureFix
     for entry in RULES:
         assert f"ok   {entry.name} ({entry.operation})" in out
     assert "409 transfer.cancellation.not.allowed; body errors" in out
+
+
+def test_the_readme_lists_every_rule() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for entry in RULES:
+        assert f"| `{entry.name}`: " in readme and f"| `{entry.operation}` |" in readme
+    assert f"fake rules: {len(RULES)}/{len(RULES)} enforced" in readme

@@ -5,6 +5,8 @@ Request pipeline (one place, so every route gets the same treatment)::
     record -> match route -> injected fault? -> authenticate -> SCA gate -> handler
            -> trace/correlation headers -> (maybe drop the connection after commit)
 
+``GET /_fake/state`` (the fake's inspection route, ``_inspection``) is answered before all that.
+
 State is only touched inside ``_serve``, which is synchronous and runs under a ``threading.RLock``:
 handlers never await, so each request is atomic under asyncio, trio and threads alike, and the fake
 is not tied to the event loop it was first used on.
@@ -29,6 +31,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import (
+    _inspection,
     _routes_cards,
     _routes_files,
     _routes_jose,
@@ -150,11 +153,13 @@ class FakeWise(PagedResources):
             r = await client.get("/v2/profiles", headers={"Authorization": f"Bearer {token}"})
 
     A personal and a business profile (with GBP/EUR/USD balances) are seeded for :attr:`user_id`.
-    Ids come from counters and secrets from a seeded RNG, so runs are reproducible.
+    Ids come from counters, secrets from a seeded RNG and keys from the seed, so runs are reproducible.
     """
 
     def __init__(self, *, clock: FakeClock | None = None, seed: int | None = 0) -> None:
         self.clock = clock or FakeClock()
+        self.seed = seed
+        """Ids, secrets and keys (webhook signing, JOSE) follow from it; None: random keys and secrets."""
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
         self._ids = {name: itertools.count(start) for name, start in _ID_STARTS.items()}
@@ -317,6 +322,8 @@ class FakeWise(PagedResources):
 
     def _serve(self, request: FakeRequest) -> FakeResponse:
         with self._lock:
+            if request.path.startswith(_inspection.PREFIX):  # the fake's own route, not Wise's
+                return _inspection.inspect(self, request)
             record = RecordedRequest(
                 method=request.method,
                 host=request.host,

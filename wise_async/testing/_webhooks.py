@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ._clock import format_iso
+from ._keys import seeded_rsa_key
 from ._schema import validate
 
 if TYPE_CHECKING:
@@ -126,8 +127,14 @@ class FakeWebhooks:
 
     @property
     def private_key(self) -> rsa.RSAPrivateKey:
+        """The signing key: given, else derived from the fake's seed (random when it has none)."""
         if self._key is None:
-            self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            seed = self._fake.seed
+            self._key = (
+                rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                if seed is None
+                else seeded_rsa_key(seed, "webhook")
+            )
         return self._key
 
     @property
