@@ -288,6 +288,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
                 headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
             )
         self._low_level: AuthenticatedClient | None = None  # made on first use (imports wise_api.client)
+        self._shared_state: dict[str, Any] = {}  # kept by derived clients: the payout store, the state hub
         self._jose.bind(self)
 
     def _limited(
@@ -398,18 +399,20 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
 
     @cached_property
     def payouts(self) -> Payouts:
-        """Crash-safe payouts by key (:mod:`wise_async.payouts`); state in a :class:`MemoryPayoutStore`."""
-        from .payouts import Payouts
+        """Crash-safe payouts by key (:mod:`wise_async.payouts`), their state in a ``MemoryPayoutStore``
+        shared with derived clients (``with_options``); ``Payouts(wise, store=...)`` for a durable one."""
+        from .payouts import MemoryPayoutStore, Payouts
 
-        return Payouts(self)
+        store = self._shared_state.setdefault("payout_store", MemoryPayoutStore())
+        return Payouts(self, store=store)
 
     @cached_property
     def transfer_states(self) -> TransferStates:
         """Wait for a transfer's state: webhook events first, polling as the fallback
         (:mod:`wise_async.transfer_states`)."""
-        from .transfer_states import TransferStates
+        from .transfer_states import TransferStateHub, TransferStates
 
-        return TransferStates(self)
+        return TransferStates(self, hub=self._shared_state.setdefault("transfer_hub", TransferStateHub()))
 
     @cached_property
     def sandbox(self) -> Sandbox:

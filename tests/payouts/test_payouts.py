@@ -263,3 +263,14 @@ async def test_a_committed_funding_whose_answer_and_check_were_lost_is_not_repea
         result = await wise.payouts.send(bank.profile_id, **bank.payout())
     assert result.resumed == ("quote", "transfer", "funding") and result.payment is None
     assert (len(bank.fake.transfers), bank.fundings(), bank.debited()) == (1, 1, AMOUNT)
+
+
+async def test_a_derived_client_drives_the_same_payouts(bank: Bank, rsa_key: rsa.RSAPrivateKey) -> None:
+    async with bank.client(rsa_key) as wise:
+        with pytest.raises(Crash):
+            await wise.payouts.send(bank.profile_id, **bank.payout(), on_step=crash_at("transfer_created"))
+        patient = wise.with_options(timeout=120)
+        result = await patient.payouts.send(bank.profile_id, **bank.payout())
+        assert patient.transfer_states.hub is wise.transfer_states.hub
+    assert result.resumed == ("quote", "transfer") and not result.adopted
+    assert (len(bank.fake.transfers), bank.fundings()) == (1, 1)

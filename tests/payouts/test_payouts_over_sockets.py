@@ -14,14 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
-from fleet.servers import RedisServer
+from fleet.servers import RedisServer, free_port
 from loopback.servers import Answer, Exchange, Fault, FaultProxy, close_before_headers, serve_in_thread
 from redis.asyncio import Redis
 
-from wise_async import WiseError
-from wise_async.payouts import Payouts, PayoutStep
+from wise_async import WiseClient, WiseError
+from wise_async.payouts import PayoutError, PayoutInProgressError, Payouts, PayoutStep
 from wise_async.redis import RedisPayoutStore
 from wise_async.testing import FakeClock, FakeWise
 
@@ -127,3 +128,40 @@ async def test_a_process_killed_after_each_step_then_the_same_key_again(
     assert "quote" in result.resumed
     assert_one_transfer_one_funding(bank)
     CRASH_POINTS["passed"] += 1
+
+
+async def test_two_workers_on_one_key_through_redis_make_one_payout(
+    bank: Bank, rsa_key: rsa.RSAPrivateKey, redis_server: RedisServer
+) -> None:
+    redis = Redis.from_url(redis_server.url)
+    await redis.flushdb()
+    outcomes: list[object] = []
+    async with bank.client(rsa_key) as first, bank.client(rsa_key) as second:
+
+        async def send(wise: WiseClient) -> None:
+            try:
+                outcomes.append(
+                    await Payouts(wise, store=RedisPayoutStore(redis)).send(bank.profile_id, **bank.payout())
+                )
+            except PayoutInProgressError as exc:
+                outcomes.append(exc)
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(send, first)
+            tasks.start_soon(send, second)
+        again = await Payouts(second, store=RedisPayoutStore(redis)).send(bank.profile_id, **bank.payout())
+    await redis.aclose()
+    assert sorted(type(o).__name__ for o in outcomes) == ["PayoutInProgressError", "PayoutResult"]
+    assert again.resumed == ("quote", "transfer", "funding")
+    assert (len(bank.fake.transfers), bank.fundings()) == (1, 1)
+
+
+async def test_an_unreachable_redis_is_a_payout_error_before_anything_is_sent(
+    bank: Bank, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    redis = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")
+    async with bank.client(rsa_key) as wise:
+        with pytest.raises(PayoutError, match="payout store lease failed"):
+            await Payouts(wise, store=RedisPayoutStore(redis)).send(bank.profile_id, **bank.payout())
+    await redis.aclose()
+    assert bank.fake.requests == []
