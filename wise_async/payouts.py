@@ -277,6 +277,17 @@ def _timestamp(value: object) -> float | None:
     return None
 
 
+def _is_transfer_of(record: PayoutRecord, transfer: StandardTransfer | OriginatorTransfer) -> bool:
+    """Whether a transfer found under the key's id pays what the caller asks (recipient and amount)."""
+    recipient = getattr(transfer, "target_account", None)
+    by_source = record.source_amount is not None
+    amount = getattr(transfer, "source_value" if by_source else "target_value", None)
+    wanted = record.source_amount if by_source else record.target_amount
+    return (recipient is None or recipient == record.recipient) and (
+        amount is None or Decimal(str(amount)) == Decimal(str(wanted))
+    )
+
+
 class Payouts:
     """``send`` payouts by key (``wise.payouts`` uses a :class:`MemoryPayoutStore`; pass a durable store
     for payouts that must survive the process): ``Payouts(wise, store=RedisPayoutStore(redis))``.
@@ -395,6 +406,12 @@ class Payouts:
         ):
             found = str(getattr(transfer, "customer_transaction_id", "")).lower()
             if found in ids:
+                if not _is_transfer_of(record, transfer):
+                    raise PayoutConflictError(
+                        f"transfer {transfer.id} was made under payout key {record.key!r} for another "
+                        "recipient or amount; a key names one payout",
+                        key=record.key,
+                    )
                 run.transfer, run.adopted = transfer, True
                 quote_uuid = getattr(transfer, "quote_uuid", None)
                 funding: Funding = "sent" if transfer.status != AWAITING_FUNDS else "none"

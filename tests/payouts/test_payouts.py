@@ -274,3 +274,15 @@ async def test_a_derived_client_drives_the_same_payouts(bank: Bank, rsa_key: rsa
         assert patient.transfer_states.hub is wise.transfer_states.hub
     assert result.resumed == ("quote", "transfer") and not result.adopted
     assert (len(bank.fake.transfers), bank.fundings()) == (1, 1)
+
+
+async def test_with_the_store_lost_a_transfer_of_another_amount_under_the_key_is_a_conflict(
+    bank: Bank, rsa_key: rsa.RSAPrivateKey
+) -> None:
+    async with bank.client(rsa_key) as wise:
+        await wise.payouts.send(bank.profile_id, **bank.payout())
+        with pytest.raises(PayoutConflictError, match="another recipient or amount"):
+            await Payouts(wise, store=MemoryPayoutStore()).send(
+                bank.profile_id, **bank.payout(source_amount=Decimal("250"))
+            )
+    assert (len(bank.fake.transfers), bank.fundings()) == (1, 1)
