@@ -97,36 +97,83 @@ def redis_server() -> Iterator[RedisServer]:
         server.stop()
 
 
+def worker_job(
+    bank: Bank, proxy: FaultProxy, redis_server: RedisServer, key: rsa.RSAPrivateKey
+) -> dict[str, Any]:
+    return {
+        "base_url": proxy.url,
+        "token": bank.token,
+        "profile_id": bank.profile_id,
+        "payout": {**bank.payout(), "source_amount": str(AMOUNT)},
+        "redis_url": redis_server.url,
+        "pem": private_pem(key).decode(),
+        "kill_at": None,
+    }
+
+
+async def resume_in_this_process(
+    bank: Bank, proxy: FaultProxy, redis_server: RedisServer, key: rsa.RSAPrivateKey
+) -> None:
+    time.sleep(0.6)  # the dead worker's lease lapses (0.5 s)
+    redis = Redis.from_url(redis_server.url)
+    async with bank.client(key, transport=None, base_url=proxy.url) as wise:
+        result = await Payouts(wise, store=RedisPayoutStore(redis)).send(bank.profile_id, **bank.payout())
+    await redis.aclose()
+    assert result.transfer.status == "processing"
+    assert_one_transfer_one_funding(bank)
+
+
+@pytest.fixture
+async def empty_redis(redis_server: RedisServer) -> RedisServer:
+    redis = Redis.from_url(redis_server.url)
+    await redis.flushdb()
+    await redis.aclose()
+    return redis_server
+
+
 @pytest.mark.parametrize("step", STEPS)
 async def test_a_process_killed_after_each_step_then_the_same_key_again(
     served_bank: tuple[Bank, FaultProxy],
     rsa_key: rsa.RSAPrivateKey,
-    redis_server: RedisServer,
+    empty_redis: RedisServer,
     step: PayoutStep,
 ) -> None:
     bank, proxy = served_bank
     CRASH_POINTS["total"] += 1
-    redis = Redis.from_url(redis_server.url)
-    await redis.flushdb()
-    payout = {**bank.payout(), "source_amount": str(AMOUNT)}
-    job = {
-        "base_url": proxy.url,
-        "token": bank.token,
-        "profile_id": bank.profile_id,
-        "payout": payout,
-        "redis_url": redis_server.url,
-        "pem": private_pem(rsa_key).decode(),
-        "kill_at": step,
-    }
+    job = {**worker_job(bank, proxy, empty_redis, rsa_key), "kill_at": step}
     worker = subprocess.run([sys.executable, str(WORKER), json.dumps(job)], capture_output=True, timeout=60)
     assert worker.returncode == -9, worker.stderr.decode()[-2000:]  # SIGKILL, mid-payout
-    time.sleep(0.6)  # the dead worker's lease lapses (0.5 s)
-    async with bank.client(rsa_key, transport=None, base_url=proxy.url) as wise:
-        result = await Payouts(wise, store=RedisPayoutStore(redis)).send(bank.profile_id, **bank.payout())
-    await redis.aclose()
-    assert result.transfer.status == "processing"
-    assert "quote" in result.resumed
-    assert_one_transfer_one_funding(bank)
+    await resume_in_this_process(bank, proxy, empty_redis, rsa_key)
+    CRASH_POINTS["passed"] += 1
+
+
+@pytest.mark.parametrize("request_name", REQUESTS)
+async def test_a_process_killed_while_wise_commits_each_request_then_the_same_key_again(
+    served_bank: tuple[Bank, FaultProxy],
+    rsa_key: rsa.RSAPrivateKey,
+    empty_redis: RedisServer,
+    request_name: str,
+) -> None:
+    """The worker dies with its request in flight: Wise acted on it, the answer has nobody to reach."""
+    bank, proxy = served_bank
+    CRASH_POINTS["total"] += 1
+    running: list[subprocess.Popen[bytes]] = []
+
+    def commit_then_kill(exchange: Exchange, upstream: Any) -> tuple[bytes, bool]:
+        upstream()  # Wise commits
+        running[0].kill()  # SIGKILL before the answer is written
+        running[0].wait()
+        return b"", True
+
+    proxy.add(once_on(request_name, commit_then_kill), times=None)
+    job = worker_job(bank, proxy, empty_redis, rsa_key)
+    worker = subprocess.Popen(
+        [sys.executable, str(WORKER), json.dumps(job)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    running.append(worker)
+    _, stderr = worker.communicate(timeout=60)
+    assert worker.returncode == -9, stderr.decode()[-2000:]
+    await resume_in_this_process(bank, proxy, empty_redis, rsa_key)
     CRASH_POINTS["passed"] += 1
 
 
