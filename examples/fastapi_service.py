@@ -9,7 +9,8 @@
   ``Model.from_dict(data)`` reads the answer back.
 * SDK errors become JSON answers with Wise's status and trace id (``wise_error`` below).
 * ``POST /wise/webhooks`` verifies Wise's signature over the raw body, drops redeliveries by
-  ``X-Delivery-Id``, and records transfer state changes.
+  ``X-Delivery-Id``, records transfer state changes, and feeds them to a ``TransferStateHub`` if given
+  (``wise.transfer_states.hub``: then ``wait_for_transfer`` wakes on the webhook instead of polling).
 
 Run it against Wise's sandbox::
 
@@ -35,6 +36,7 @@ from wise_api import wire
 from wise_api.models import QuoteCreateBody
 
 from wise_async import APIStatusError, WiseClient, WiseError
+from wise_async.transfer_states import TransferStateHub
 from wise_async.webhooks import (
     InMemoryWebhookDeduplicator,
     TransferStateChangeData,
@@ -74,6 +76,7 @@ def create_app(
     *,
     webhook_public_keys: Sequence[str] | None = None,
     deduplicator: WebhookDeduplicator | None = None,
+    transfer_states: TransferStateHub | None = None,
 ) -> FastAPI:
     """The service; tests pass a client factory and the fake's webhook key."""
 
@@ -138,6 +141,8 @@ def create_app(
         match event.typed_data:
             case TransferStateChangeData(current_state=state, resource=resource):
                 app.state.transfer_states[resource.id] = state
+                if transfer_states is not None:
+                    transfer_states.publish(event)  # ordered by occurred_at: a late old event is ignored
         return {"ok": True}
 
     return app

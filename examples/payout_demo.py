@@ -2,10 +2,13 @@
 
 FakeWise (a stateful fake of Wise) is served by uvicorn on a loopback port, and the example FastAPI
 service (``examples/fastapi_service.py``) on another, as Wise's webhook receiver. The SDK talks HTTP to
-them exactly as it would to Wise: OAuth with a refresh, a profile, a quote, a recipient, a transfer whose
-first answer is lost after Wise committed it (the retry carries the same key: one transfer), funding
-behind SCA cleared by signing, the state-change webhook verified by the receiver, a statement, and card
-details over JOSE. One line per step; exit status 1 if any step fails.
+them exactly as it would to Wise: OAuth with a refresh, a profile, a quote, a recipient, then the payout
+through ``wise.payouts.send``: its transfer's first answer is lost after Wise committed it (the retry
+carries the same key: one transfer) and the process "crashes" before funding; ``send`` again with the
+same key finds the transfer and funds it, behind SCA cleared by signing. The sandbox simulation then
+walks the transfer to ``outgoing_payment_sent`` while ``wait_for_transfer`` waits on the state-change
+webhooks the served fake POSTs to the receiver; then a statement, and card details over JOSE. One line
+per step; exit status 1 if any step fails.
 
     python -m examples.payout_demo      # from the repository root (``make demo``)
 """
@@ -14,33 +17,40 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
 
+import anyio
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from wise_api.models import (
-    QuoteCreateBody,
-    RecipientCreateRequest,
-    RecipientCreateRequestDetails,
-    TransferCreateBody,
-    TransferCreateBodyDetails,
-    TransferFundBody,
-)
+from wise_api.models import QuoteCreateBody, RecipientCreateRequest, RecipientCreateRequestDetails
 
 from examples.fastapi_service import create_app
 from wise_async import OAuthTokens, PrivateKeyScaSigner, WiseClient
+from wise_async.payouts import PayoutStep
 from wise_async.testing import FakeJose, FakeWise, serve_asgi
+from wise_async.transfer_states import TransferStateHub, TransferStates
 
 CLIENT_ID, CLIENT_SECRET = "payout-demo", "payout-demo-secret"  # the partner's OAuth client (fake)
 REDIRECT_URI = "https://partner.example.com/wise/callback"
 AUTHORIZATION_CODE = "demo-authorization-code"  # what Wise's authorization page would redirect with
 IBAN = "DE89370400440532013000"
+PAYOUT_KEY = "invoice-1843"  # the application's own name for this payout: same key, same payout
+SIMULATION_SPACING = 0.5  # FakeWise applies each simulated step at once; Wise's sandbox asks for 5 s
+
+
+class ProcessCrashed(Exception):
+    """The demo's stand-in for the process dying between two steps of a payout."""
+
+
+def crash_before_funding(step: PayoutStep) -> None:
+    if step == "transfer_created":
+        raise ProcessCrashed(step)
 
 
 class StepFailed(Exception):
@@ -105,12 +115,14 @@ async def run() -> None:
     async def save_tokens(tokens: OAuthTokens) -> None:  # Wise invalidates the old pair: persist each
         saved.append(tokens)
 
+    transfer_updates = TransferStateHub()  # the receiver feeds it; wait_for_transfer listens to it
     async with serve_asgi(fake.asgi_app) as wise_server:
         receiver_app = create_app(
             lambda: WiseClient(
                 personal_token=fake.add_personal_token(), base_url=wise_server.base_url, clock=fake.clock.now
             ),
             webhook_public_keys=[fake.webhooks.public_key_b64],
+            transfer_states=transfer_updates,
         )
         async with (
             serve_asgi(receiver_app) as receiver,
@@ -175,55 +187,92 @@ async def run() -> None:
                 )
                 line(f"{recipient.id}: Grace Hopper, EUR IBAN {IBAN[:4]}…{IBAN[-4:]}")
 
+            payout = {
+                "recipient": recipient.id,
+                "source_currency": "GBP",
+                "target_currency": "EUR",
+                "source_amount": Decimal("100"),
+                "reference": "Invoice 1843",
+                "key": PAYOUT_KEY,
+            }
+
             async with say.step("transfer") as line:
-                key = uuid.uuid4()
                 fake.faults.reset_after_commit(method="POST", path="/v1/transfers")  # the answer is lost
-                transfer = await wise.transfers.create(
-                    body=TransferCreateBody(
-                        target_account=recipient.id,
-                        quote_uuid=quote.id,
-                        customer_transaction_id=key,
-                        details=TransferCreateBodyDetails(reference="Invoice 1843"),
-                    )
-                )
+                try:
+                    await wise.payouts.send(profile_id, **payout, on_step=crash_before_funding)
+                    raise StepFailed("the payout did not stop where the process crashed")
+                except ProcessCrashed:
+                    pass
+                record = await wise.payouts.record(profile_id, PAYOUT_KEY)
+                check(record is not None and record.transfer_id is not None, "the store lost the transfer")
+                assert record is not None and record.transfer_id is not None
+                transfer = await wise.transfers.get(record.transfer_id)
                 attempts = fake.calls("transferCreate")
-                keys = {record.json()["customerTransactionId"] for record in attempts}
+                keys = {call.json()["customerTransactionId"] for call in attempts}
                 check(len(attempts) == 2, f"expected 2 attempts, the server saw {len(attempts)}")
-                check(keys == {str(key)}, f"the retry changed the idempotency key: {keys}")
+                check(keys == {record.customer_transaction_id}, f"the retry changed the key: {keys}")
                 check(len(fake.transfers) == 1, f"{len(fake.transfers)} transfers on the server")
+                check(transfer.status == "incoming_payment_waiting", f"the transfer is {transfer.status}")
                 line(
                     f"{transfer.id}: {money(transfer.source_value, transfer.source_currency)} → "
-                    f"{money(transfer.target_value, transfer.target_currency)}; the 1st answer was lost "
-                    f"after commit, the retry sent the same customerTransactionId → 2 attempts, 1 transfer"
+                    f"{money(transfer.target_value, transfer.target_currency)}; payouts.send(key="
+                    f"{PAYOUT_KEY!r}): the 1st answer was lost after commit, the retry sent the same "
+                    f"customerTransactionId → 2 attempts, 1 transfer; then the process crashed before funding"
                 )
 
             async with say.step("funding") as line:
                 before = fake.balance(profile_id, "GBP")
-                payment = await wise.transfers.fund(
-                    profile_id, transfer.id, body=TransferFundBody(type_="BALANCE")
-                )
+                result = await wise.payouts.send(profile_id, **payout)  # the same key, after the crash
                 after = fake.balance(profile_id, "GBP")
+                payment = result.payment
+                check(result.transfer.id == transfer.id, "the resumed payout made another transfer")
+                check(result.resumed == ("quote", "transfer"), f"resumed {result.resumed}")
+                check(len(fake.transfers) == 1, f"{len(fake.transfers)} transfers on the server")
                 check(fake.counters["sca_challenged"] >= 1, "funding was not SCA-challenged")
-                check(after < before, "the balance did not move")
+                check(payment is not None and payment.status == "COMPLETED", f"the funding was {payment}")
+                check(before - after == transfer.source_value, f"the balance moved {before - after}")
                 line(
-                    f"403 SCA challenge → one-time token signed with the user's key → {payment.status}; "
-                    f"GBP balance {before:.2f} → {after:.2f}"
+                    f"payouts.send again with the same key: found transfer {transfer.id}, funded it — "
+                    f"403 SCA challenge → one-time token signed with the user's key → COMPLETED; GBP balance "
+                    f"{before:.2f} → {after:.2f}; 1 transfer, 1 funding"
                 )
 
             async with say.step("webhook") as line:
-                fake.set_transfer_status(transfer.id, "outgoing_payment_sent")
-                delivery = fake.webhooks.transfer_state_change(transfer.id, previous_state="processing")
+                receiver_url = f"{receiver.base_url}/wise/webhooks"
+                await wise.webhooks.profile_subscription_create(
+                    profile_id,
+                    body={
+                        "name": "payouts demo",
+                        "trigger_on": "transfers#state-change",
+                        "delivery": {"version": "4.0.0", "url": receiver_url},
+                    },
+                )
+                states = TransferStates(wise, hub=transfer_updates)
+                async with anyio.create_task_group() as simulation:
+                    simulation.start_soon(
+                        functools.partial(
+                            wise.sandbox.advance_transfer,
+                            transfer.id,
+                            to="outgoing_payment_sent",
+                            spacing=SIMULATION_SPACING,
+                        )
+                    )
+                    reached = await states.wait_for_transfer(
+                        transfer.id, until="outgoing_payment_sent", timeout=30
+                    )
                 async with httpx.AsyncClient(base_url=receiver.base_url) as http:
-                    first = await fake.webhooks.deliver(http, "/wise/webhooks", delivery)
-                    again = await fake.webhooks.deliver(http, "/wise/webhooks", delivery)  # Wise redelivers
+                    last = fake.webhooks.outbox[-1]  # Wise redelivers: the receiver drops it
+                    again = await fake.webhooks.deliver(http, "/wise/webhooks", last.delivery)
                     shown = await http.get(f"/transfers/{transfer.id}")
-                check(first.json() == {"ok": True}, f"receiver answered {first.status_code} {first.text}")
+                check(reached.source == "webhook", f"the wait ended on a {reached.source}")
                 check(again.json() == {"duplicate": True}, f"redelivery answered {again.text}")
                 state = shown.json().get("lastWebhookState")
                 check(state == "outgoing_payment_sent", f"the service saw state {state!r}")
                 line(
-                    f"transfers#state-change → {state}: signature verified by the FastAPI receiver, "
-                    f"redelivery dropped as a duplicate, GET /transfers/{transfer.id} shows it"
+                    f"sandbox simulation processing → funds_converted → {reached.state}; the served fake "
+                    f"POSTed each signed transfers#state-change to the FastAPI receiver, which verified it, "
+                    f"and wait_for_transfer woke on the webhook ({states.polls} poll); a redelivery was "
+                    f"dropped as a duplicate"
                 )
 
             async with say.step("statement") as line:

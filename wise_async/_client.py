@@ -81,7 +81,11 @@ if TYPE_CHECKING:
     from .cards import CardSecrets
     from .files import Files
     from .jose import JoseKeyring
+    from .payouts import Payouts
+    from .recipient_forms import RecipientForms
+    from .sandbox import Sandbox
     from .statements import BalanceStatements
+    from .transfer_states import TransferStates
 
 T = TypeVar("T")
 USER_AGENT = f"wise-async/{__version__}"
@@ -292,6 +296,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
                 headers={"User-Agent": USER_AGENT, "Accept-Encoding": ACCEPT_ENCODING},
             )
         self._low_level: AuthenticatedClient | None = None  # made on first use (imports wise_api.client)
+        self._shared_state: dict[str, Any] = {}  # kept by derived clients: the payout store, the state hub
         self._jose.bind(self)
 
     def _limited(
@@ -399,6 +404,37 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         from .files import Files
 
         return Files(self)
+
+    @cached_property
+    def payouts(self) -> Payouts:
+        """Crash-safe payouts by key (:mod:`wise_async.payouts`), their state in a ``MemoryPayoutStore``
+        shared with derived clients (``with_options``); ``Payouts(wise, store=...)`` for a durable one."""
+        from .payouts import MemoryPayoutStore, Payouts
+
+        store = self._shared_state.setdefault("payout_store", MemoryPayoutStore())
+        return Payouts(self, store=store)
+
+    @cached_property
+    def transfer_states(self) -> TransferStates:
+        """Wait for a transfer's state: webhook events first, polling as the fallback
+        (:mod:`wise_async.transfer_states`)."""
+        from .transfer_states import TransferStateHub, TransferStates
+
+        return TransferStates(self, hub=self._shared_state.setdefault("transfer_hub", TransferStateHub()))
+
+    @cached_property
+    def sandbox(self) -> Sandbox:
+        """Drive a sandbox transfer through Wise's simulation endpoints (:mod:`wise_async.sandbox`)."""
+        from .sandbox import Sandbox
+
+        return Sandbox(self)
+
+    @cached_property
+    def recipient_forms(self) -> RecipientForms:
+        """Recipient forms from Wise's account requirements (:mod:`wise_async.recipient_forms`)."""
+        from .recipient_forms import RecipientForms
+
+        return RecipientForms(self)
 
     @property
     def _generated_client(self) -> AuthenticatedClient:

@@ -1,13 +1,14 @@
 """Redis backends for running wise-async in many processes: tokens, rate limits, webhook dedupe.
 
 Needs the optional extra: ``pip install 'wise-async[redis]'`` (redis-py's asyncio client). Pass one
-``redis.asyncio.Redis`` to all three; each keeps its keys under its own prefix.
+``redis.asyncio.Redis`` to all of them; each keeps its keys under its own prefix.
 
 * :class:`RedisTokenStore` — user and client-credentials tokens shared by the fleet (optionally
   encrypted at rest), with a refresh lease so one process refreshes while the others wait and re-read;
 * :class:`RedisRateLimiter` — one token bucket per client id for the whole fleet (atomic Lua, one
   round trip per request, fair first-come first-served slots, 429s pause everyone);
-* :class:`RedisWebhookDeduplicator` — a delivery id is handled once across processes (``SET NX EX``).
+* :class:`RedisWebhookDeduplicator` — a delivery id is handled once across processes (``SET NX EX``);
+* :class:`RedisPayoutStore` — crash-safe payouts (``wise_async.payouts``) resumable by any process.
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ from ._token_store import (
     retention_deadline,
 )
 from ._tokens import OAuthTokens
+from .payouts import PayoutError, PayoutRecord
 
-__all__ = ["RedisRateLimiter", "RedisTokenStore", "RedisWebhookDeduplicator"]
+__all__ = ["RedisPayoutStore", "RedisRateLimiter", "RedisTokenStore", "RedisWebhookDeduplicator"]
 
 logger = get_logger("redis")
 
@@ -77,14 +79,11 @@ class RedisTokenStore:
         lease: float = 10.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        if lease <= 0:
-            raise ValueError("lease must be positive (seconds)")
+        self._leases = _Leases(redis, lease, "refresh")
         self._redis = redis
         self._prefix = prefix
         self._cipher = cipher
         self.lease = lease
-        self._release = redis.register_script(_RELEASE)
-        self._renew = redis.register_script(_RENEW)
         self._clock = clock
 
     def __repr__(self) -> str:
@@ -133,11 +132,27 @@ class RedisTokenStore:
         return bool(stored)
 
     async def try_lease(self, key: TokenKey) -> AbstractAsyncContextManager[None] | None:
-        owner = _owner()
-        name = self.lease_name(key)
         with _store_errors(key, "lease"):
-            if not await self._redis.set(name, owner, nx=True, px=math.ceil(self.lease * 1000)):
-                return None
+            return await self._leases.try_take(self.lease_name(key))
+
+
+class _Leases:
+    """Exclusive leases on Redis keys: ``SET NX PX`` with the holder's name, renewed every third of the
+    lease while held, released by compare-and-delete (only the holder's own lease)."""
+
+    def __init__(self, redis: Redis, lease: float, what: str) -> None:
+        if lease <= 0:
+            raise ValueError("lease must be positive (seconds)")
+        self._redis = redis
+        self.lease = lease
+        self._what = what
+        self._release = redis.register_script(_RELEASE)
+        self._renew = redis.register_script(_RENEW)
+
+    async def try_take(self, name: str) -> AbstractAsyncContextManager[None] | None:
+        owner = _owner()
+        if not await self._redis.set(name, owner, nx=True, px=math.ceil(self.lease * 1000)):
+            return None
         return self._held(name, owner)
 
     @contextlib.asynccontextmanager
@@ -154,20 +169,20 @@ class RedisTokenStore:
                 try:
                     await self._release(keys=[name], args=[owner])
                 except RedisError as exc:  # it lapses by itself within the lease
-                    logger.warning("could not release refresh lease %s: %s", name, type(exc).__name__)
+                    logger.warning("could not release %s lease %s: %s", self._what, name, type(exc).__name__)
 
     async def _keep_alive(self, name: str, owner: str) -> None:
-        """Renew while held; a Redis hiccup must not abort the refresh (it may have rotated the pair)."""
+        """Renew while held; a Redis hiccup must not abort the work (it may have changed state at Wise)."""
         lease_ms = math.ceil(self.lease * 1000)
         while True:
             await anyio.sleep(self.lease / 3)
             try:
                 renewed = await self._renew(keys=[name], args=[owner, lease_ms])
             except RedisError as exc:
-                logger.warning("could not renew refresh lease %s: %s", name, type(exc).__name__)
+                logger.warning("could not renew %s lease %s: %s", self._what, name, type(exc).__name__)
                 continue
             if not renewed:
-                logger.warning("refresh lease %s was lost (held longer than its lease?)", name)
+                logger.warning("%s lease %s was lost (held longer than its lease?)", self._what, name)
                 return
 
 
@@ -282,3 +297,49 @@ class RedisWebhookDeduplicator:
     async def forget(self, delivery_id: str) -> None:
         """Un-mark ``delivery_id`` (handling failed; let Wise's redelivery through)."""
         await self._redis.delete(self._prefix + delivery_id)
+
+
+class RedisPayoutStore:
+    """Payout records (``wise_async.payouts``) in Redis, for payouts that must survive the process and be
+    resumed by any worker: one key per payout, kept for ``ttl`` (longer than you would ever resume).
+
+    The per-payout lease keeps two workers from driving one key at once; a worker that dies holding it
+    delays the others by at most ``lease`` seconds (a live holder renews it).
+    """
+
+    def __init__(
+        self,
+        redis: Redis,
+        *,
+        prefix: str = "wise:payouts:",
+        lease: float = 30.0,
+        ttl: timedelta = timedelta(days=90),
+    ) -> None:
+        self._leases = _Leases(redis, lease, "payout")
+        self._redis = redis
+        self._prefix = prefix
+        self._ttl = ttl
+
+    def __repr__(self) -> str:
+        return f"RedisPayoutStore(prefix={self._prefix!r})"
+
+    async def load(self, key: str) -> PayoutRecord | None:
+        with _payout_errors(key, "read"):
+            raw = await self._redis.get(self._prefix + key)
+        return None if raw is None else PayoutRecord.from_json(raw)
+
+    async def save(self, record: PayoutRecord) -> None:
+        with _payout_errors(record.key, "write"):
+            await self._redis.set(self._prefix + record.store_key, record.to_json(), ex=self._ttl)
+
+    async def try_lease(self, key: str) -> AbstractAsyncContextManager[None] | None:
+        with _payout_errors(key, "lease"):
+            return await self._leases.try_take(f"{self._prefix}lease:{key}")
+
+
+@contextlib.contextmanager
+def _payout_errors(key: str, action: str) -> Iterator[None]:
+    try:
+        yield
+    except RedisError as exc:
+        raise PayoutError(f"payout store {action} failed: {type(exc).__name__}: {exc}", key=key) from exc

@@ -21,6 +21,12 @@ def test_demo_narrates_every_step(capsys: pytest.CaptureFixture[str]) -> None:
     assert re.search(
         r"\] transfer +50000001: 100\.00 GBP → [\d.]+ EUR; .* 2 attempts, 1 transfer", "\n".join(lines)
     )
+    assert re.search(r"\] transfer .* the process crashed before funding", "\n".join(lines))
+    assert re.search(
+        r"\] funding +payouts\.send again .* found transfer 50000001, .* 1 transfer, 1 funding",
+        "\n".join(lines),
+    )
+    assert re.search(r"\] webhook +.* → outgoing_payment_sent; .* woke on the webhook", "\n".join(lines))
     assert "4396910000012345" not in "\n".join(lines)  # the card number is never printed
     assert re.fullmatch(r"demo: 9 steps passed in [\d.]+ s", lines[-1])
 

@@ -112,3 +112,58 @@ async def test_serve_asgi_cuts_a_committed_answer_mid_body() -> None:
             fake.faults.reset_after_commit(method="GET", path="/v2/profiles")
             assert len(await wise.profiles.list()) == 2  # the SDK read a cut body and retried the GET
     assert [r.fault for r in fake.calls("profileList")] == ["reset_after_commit", "reset_after_commit", None]
+
+
+async def test_serve_is_a_tool_seeded_inspectable_and_explains_failures(
+    tmp_path: Path, process: list[subprocess.Popen[str]]
+) -> None:
+    env_file = tmp_path / "fake.env"
+    args = ["-m", "wise_async.testing", "serve", "--seed", "7"]
+    first = start(process, [*args, "--port", "0", "--env-file", str(env_file)], tmp_path)
+    base_url = read_until(first, r"^WISE_BASE_URL=(\S+)").group(1)
+    key = read_until(first, r"^WISE_WEBHOOK_PUBLIC_KEY=(\S+)").group(1)
+    state_url = read_until(first, r"^WISE_FAKE_STATE_URL=(\S+)").group(1)
+    written = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line)
+    assert (written["WISE_BASE_URL"], written["WISE_WEBHOOK_PUBLIC_KEY"]) == (base_url, key)
+    port = base_url.rsplit(":", 1)[1]
+
+    taken = start(process, [*args, "--port", port], tmp_path)
+    out, _ = taken.communicate(timeout=30)
+    assert taken.returncode == 2
+    assert out.strip() == (
+        f"python -m wise_async.testing serve: port {port} on 127.0.0.1 is already in use; "
+        "pick another with --port (0: any free)"
+    )
+
+    again = start(process, [*args, "--port", "0"], tmp_path)  # same seed: same key, token, ids
+    assert read_until(again, r"^WISE_WEBHOOK_PUBLIC_KEY=(\S+)").group(1) == key
+    again.kill()
+    assert FakeWise(seed=7).webhooks.public_key_b64 == key != FakeWise(seed=8).webhooks.public_key_b64
+
+    async with WiseClient(personal_token=written["WISE_API_TOKEN"], base_url=base_url) as wise:
+        await wise.transfers.list()
+        async with httpx.AsyncClient() as http:
+            state = (await http.get(state_url)).json()
+            only = (await http.get(state_url, params={"only": "calls"})).json()
+            unknown = await http.get(state_url, params={"only": "nope"})
+    assert set(state) == {"transfers", "balances", "subscriptions", "calls", "deliveries"}
+    assert {"profileId": 30000001, "currency": "GBP", "balanceId": 90000001, "value": "10000.00"} in state[
+        "balances"
+    ]
+    assert [call["operationId"] for call in only["calls"]] == ["transferList"]  # the inspection is not a call
+    assert unknown.status_code == 400
+
+
+def test_serve_without_uvicorn_is_one_line(tmp_path: Path) -> None:
+    code = (
+        "import sys; sys.modules['uvicorn'] = None\n"
+        "from wise_async.testing.__main__ import main; sys.exit(main(['serve']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "python -m wise_async.testing serve: serving over a socket needs uvicorn: "
+        "pip install 'wise-async[server]'\n"
+    )

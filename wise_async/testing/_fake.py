@@ -5,6 +5,8 @@ Request pipeline (one place, so every route gets the same treatment)::
     record -> match route -> injected fault? -> authenticate -> SCA gate -> handler
            -> trace/correlation headers -> (maybe drop the connection after commit)
 
+``GET /_fake/state`` (the fake's inspection route, ``_inspection``) is answered before all that.
+
 State is only touched inside ``_serve``, which is synchronous and runs under a ``threading.RLock``:
 handlers never await, so each request is atomic under asyncio, trio and threads alike, and the fake
 is not tied to the event loop it was first used on.
@@ -23,11 +25,13 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from decimal import Decimal
 from typing import Any, Literal
 
+import anyio
 import anyio.lowlevel
 import httpx
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from . import (
+    _inspection,
     _routes_cards,
     _routes_files,
     _routes_jose,
@@ -37,9 +41,11 @@ from . import (
     _routes_quotes,
     _routes_recipients,
     _routes_sca,
+    _routes_simulation,
     _routes_spec,
     _routes_statements,
     _routes_transfers,
+    _routes_webhooks,
 )
 from ._clock import FakeClock, format_iso
 from ._faults import Faults
@@ -58,6 +64,7 @@ from ._sca import OneTimeToken, load_rsa_public_key, sca_gate
 from ._seeds import PagedResources
 from ._store import BalanceMovement, Collection, Record, public
 from ._tokens import CodeGrant, TokenStore
+from ._transfer_states import change_status
 from ._webhooks import FakeWebhooks
 
 __all__ = ["FakeWise", "FakeWiseTransport"]
@@ -146,11 +153,13 @@ class FakeWise(PagedResources):
             r = await client.get("/v2/profiles", headers={"Authorization": f"Bearer {token}"})
 
     A personal and a business profile (with GBP/EUR/USD balances) are seeded for :attr:`user_id`.
-    Ids come from counters and secrets from a seeded RNG, so runs are reproducible.
+    Ids come from counters, secrets from a seeded RNG and keys from the seed, so runs are reproducible.
     """
 
     def __init__(self, *, clock: FakeClock | None = None, seed: int | None = 0) -> None:
         self.clock = clock or FakeClock()
+        self.seed = seed
+        """Ids, secrets and keys (webhook signing, JOSE) follow from it; None: random keys and secrets."""
         self._rng = random.Random(seed)
         self._lock = threading.RLock()
         self._ids = {name: itertools.count(start) for name, start in _ID_STARTS.items()}
@@ -163,6 +172,8 @@ class FakeWise(PagedResources):
                 *_routes_quotes.ROUTES,
                 *_routes_recipients.ROUTES,
                 *_routes_transfers.ROUTES,
+                *_routes_simulation.ROUTES,
+                *_routes_webhooks.ROUTES,
                 *_routes_sca.ROUTES,
                 *_routes_jose.ROUTES,
                 *_routes_cards.ROUTES,
@@ -222,6 +233,8 @@ class FakeWise(PagedResources):
         self.quotes: Collection[str] = Collection("quotes")
         self.recipients: Collection[int] = Collection("recipients")
         self.transfers: Collection[int] = Collection("transfers")
+        self.subscriptions: Collection[str] = Collection("subscriptions")
+        """Webhook subscriptions created through the API (profile and application scope)."""
         self.rates: dict[tuple[str, str], Decimal] = dict(DEFAULT_RATES)
         self.balances: dict[tuple[int, str], Decimal] = {}
         """Balance per (profile id, currency); transferFund debits it."""
@@ -257,14 +270,17 @@ class FakeWise(PagedResources):
         return app
 
     async def _asgi(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+        if scope["type"] == "lifespan":  # served: send webhooks while the server runs
+            async with anyio.create_task_group() as group:
+                while True:
+                    message = await receive()
+                    if message["type"] == "lifespan.startup":
+                        group.start_soon(self.webhooks.send_forever)
+                        await send({"type": "lifespan.startup.complete"})
+                    elif message["type"] == "lifespan.shutdown":
+                        group.cancel_scope.cancel()
+                        await send({"type": "lifespan.shutdown.complete"})
+                        return
         if scope["type"] != "http":
             raise RuntimeError(f"FakeWise only serves HTTP, not {scope['type']!r}")
         chunks: list[bytes] = []
@@ -306,6 +322,8 @@ class FakeWise(PagedResources):
 
     def _serve(self, request: FakeRequest) -> FakeResponse:
         with self._lock:
+            if request.path.startswith(_inspection.PREFIX):  # the fake's own route, not Wise's
+                return _inspection.inspect(self, request)
             record = RecordedRequest(
                 method=request.method,
                 host=request.host,
@@ -584,12 +602,13 @@ class FakeWise(PagedResources):
             self.rates[(source, target)] = Decimal(str(rate))
 
     def set_transfer_status(self, transfer_id: int, status: str) -> None:
-        """Move a transfer to any state (what the sandbox simulation endpoints do)."""
+        """Move a transfer to any state, bypassing the simulation's state machine (a test's back door);
+        like every status change it queues ``transfers#state-change`` for matching subscriptions."""
         with self._lock:
             record = self.transfers.record(transfer_id)
             if record is None:
                 raise KeyError(transfer_id)
-            record["status"] = status
+            change_status(self, record, status)
 
     # ----------------------------------------------------------------- test helpers: inspection
 

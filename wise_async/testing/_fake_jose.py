@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from ._http import FakeRequest, FakeResponse, Rejection, errors_response, json_response, spring_error
+from ._keys import seeded_ec_key, seeded_rsa_key
 
 if TYPE_CHECKING:
     from ._fake import FakeWise
@@ -347,14 +348,24 @@ class FakeJose:
     def encryption_key(self) -> rsa.RSAPrivateKey:
         """Wise's PAYLOAD_ENCRYPTION key (private half: the fake decrypts with it)."""
         if self._encryption_key is None:
-            self._encryption_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            seed = self._fake.seed
+            self._encryption_key = (
+                rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                if seed is None
+                else seeded_rsa_key(seed, "PAYLOAD_ENCRYPTION")
+            )
         return self._encryption_key
 
     @property
     def signing_key(self) -> PrivateKey:
         """Wise's PAYLOAD_SIGNING key (EC P-521 / ES512 unless another was passed)."""
         if self._signing_key is None:
-            self._signing_key = ec.generate_private_key(ec.SECP521R1())
+            seed = self._fake.seed
+            self._signing_key = (
+                ec.generate_private_key(ec.SECP521R1())
+                if seed is None
+                else seeded_ec_key(seed, "PAYLOAD_SIGNING")
+            )
         return self._signing_key
 
     @property
@@ -365,7 +376,12 @@ class FakeJose:
     def card_key(self) -> rsa.RSAPrivateKey:
         """The twcard client-side-encryption key."""
         if self._card_key is None:
-            self._card_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            seed = self._fake.seed
+            self._card_key = (
+                rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                if seed is None
+                else seeded_rsa_key(seed, "CARD")
+            )
         return self._card_key
 
     def public_key_b64(self, scope: str) -> str:

@@ -1,5 +1,6 @@
-"""Transfers: transferCreate (idempotent on customerTransactionId), transferGet, transferList,
-transferCancel, and transferFund (SCA-gated by the dispatcher, debits the balance exactly once)."""
+"""Transfers: transferCreate (idempotent on customerTransactionId, one per quote), transferGet,
+transferList, transferCancel, and transferFund (SCA-gated by the dispatcher, debits the balance exactly
+once). Refusals come from the rule table (``_rules``); status changes go through ``change_status``."""
 
 from __future__ import annotations
 
@@ -14,15 +15,16 @@ from ._http import FakeResponse, Rejection, errors_response, json_response
 from ._routes_profiles import owned_profile
 from ._routes_quotes import money
 from ._routing import Call, route
+from ._rules import refuse, rule
 from ._store import BalanceMovement, Record, public
+from ._transfer_states import CANCELLABLE, change_status
 
 if TYPE_CHECKING:
     from ._fake import FakeWise
 
-__all__ = ["CANCELLABLE", "ROUTES"]
+__all__ = ["ROUTES", "owned_transfer"]
 
 DEFAULT_LIST_LIMIT = 100
-CANCELLABLE = frozenset({"incoming_payment_waiting", "waiting_recipient_input_to_proceed", "processing"})
 
 
 def _invalid(code: str, message: str, path: str) -> Rejection:
@@ -58,20 +60,23 @@ def transfer_create(fake: FakeWise, call: Call) -> FakeResponse:
     existing = fake._transfer_keys.get(key)
     if existing is not None:
         if existing[0] != fingerprint:
-            raise Rejection(
-                errors_response(
-                    409,
-                    "DUPLICATE_CUSTOMER_TRANSACTION_ID",
-                    "customerTransactionId was already used for a different transfer.",
-                    "customerTransactionId",
-                )
+            raise refuse(
+                "transfer-idempotency",
+                "customerTransactionId was already used for a different transfer.",
+                "customerTransactionId",
             )
         fake.counters["transfer_idempotent_replay"] += 1
         return json_response(200, public(fake.transfers.record(existing[1]) or {}))
 
     quote = fake.quotes.record(str(body.get("quoteUuid")))
     if quote is None or quote["_user_id"] != user_id:
-        raise _invalid("QUOTE_NOT_FOUND", "Quote not found.", "quoteUuid")
+        raise refuse("transfer-quote-owned", "Quote not found.", "quoteUuid")
+    if quote.get("_transfer_id") is not None:
+        raise refuse(
+            "transfer-one-per-quote",
+            f"Quote {quote['id']} already has transfer {quote['_transfer_id']}; create a new quote.",
+            "quoteUuid",
+        )
     target_account = body.get("targetAccount")
     recipient = None
     if isinstance(target_account, int) and not isinstance(target_account, bool):
@@ -114,6 +119,7 @@ def transfer_create(fake: FakeWise, call: Call) -> FakeResponse:
     fake.transfers.put(transfer_id, transfer)
     fake._transfer_keys[key] = (fingerprint, transfer_id)
     quote["status"] = "ACCEPTED"
+    quote["_transfer_id"] = transfer_id
     return json_response(200, public(transfer))
 
 
@@ -189,14 +195,13 @@ def _move(fake: FakeWise, transfer: Record, amount: Decimal, reason: str) -> Non
 def transfer_cancel(fake: FakeWise, call: Call) -> FakeResponse:
     transfer = owned_transfer(fake, call, call.int_param("transferId"))
     if transfer["status"] not in CANCELLABLE:
-        raise Rejection(
-            errors_response(
-                409, "TRANSFER_NOT_CANCELLABLE", f"Transfer is {transfer['status']}.", "transferId"
-            )
+        raise refuse(
+            "cancel-not-after-conversion",
+            f"Transfer {transfer['id']} is {transfer['status']} and can no longer be cancelled.",
         )
     if transfer["_payment"] is not None:
         _move(fake, transfer, money(Decimal(str(transfer["sourceValue"]))), "TRANSFER_REFUND")
-    transfer["status"] = "cancelled"
+    change_status(fake, transfer, "cancelled")
     return json_response(200, public(transfer))
 
 
@@ -213,18 +218,17 @@ def transfer_fund(fake: FakeWise, call: Call) -> FakeResponse:
         fake.counters["transfer_fund_replay"] += 1  # funded already: answer again, move nothing
         return json_response(200, transfer["_payment"])
     if transfer["status"] != "incoming_payment_waiting":
-        raise Rejection(
-            errors_response(409, "TRANSFER_NOT_FUNDABLE", f"Transfer is {transfer['status']}.", "transferId")
-        )
+        raise refuse("fund-only-waiting", f"Transfer is {transfer['status']}.", "transferId")
     amount = money(Decimal(str(transfer["sourceValue"])))
     if fake.balances.get((profile["id"], transfer["sourceCurrency"]), Decimal(0)) < amount:
+        insufficient = rule("fund-insufficient-balance")
         return json_response(
-            200, {"type": "BALANCE", "status": "REJECTED", "errorCode": "transfer.insufficient_funds"}
+            insufficient.status, {"type": "BALANCE", "status": "REJECTED", "errorCode": insufficient.code}
         )
     _move(fake, transfer, -amount, "TRANSFER_FUNDING")
     payment = {"type": "BALANCE", "status": "COMPLETED", "errorCode": None}
     transfer["_payment"] = payment
-    transfer["status"] = "processing"
+    change_status(fake, transfer, "processing")
     quote = fake.quotes.record(transfer["quoteUuid"])
     if quote is not None:
         quote["status"] = "FUNDED"

@@ -35,6 +35,7 @@ _ID_STARTS = {
     "card_order": 81_000_001,
     "card_transaction": 82_000_001,
     "balance": 90_000_001,
+    "balance_transaction": 96_000_001,
     "statement_line": 91_000_001,
     "file": 95_000_001,
 }

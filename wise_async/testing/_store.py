@@ -37,6 +37,11 @@ class Collection(Generic[K]):
         self._orders.clear()
         return record
 
+    def remove(self, key: K) -> Record | None:
+        found = self._records.pop(key, None)
+        self._orders.clear()
+        return found
+
     def record(self, key: K) -> Record | None:
         """The live internal record (mutable; handlers only)."""
         return self._records.get(key)

@@ -5,6 +5,13 @@
     delivery = fake.webhooks.transfer_state_change(transfer_id, current_state="outgoing_payment_sent")
     response = await fake.webhooks.deliver(app_client, "/wise/webhooks", delivery)
 
+It also sends them by itself: every transfer status change (funding, cancelling, the simulation
+endpoints, ``fake.set_transfer_status``) queues a ``transfers#state-change`` for each matching
+subscription created through the API, in :attr:`FakeWebhooks.outbox`. In-process,
+``await fake.webhooks.flush(client)`` POSTs what is due (e.g. ``client`` on ``httpx.ASGITransport(app)``);
+served (uvicorn runs the app's lifespan), a background task POSTs each to its subscription URL and
+retries a failure on :attr:`FakeWebhooks.retry_delays` (Wise retries for two weeks; the fake for seconds).
+
 Verify them in the app under test with ``public_keys=[fake.webhooks.public_key_b64]`` (production and
 sandbox keys are Wise's; the fake cannot sign for those).
 """
@@ -15,25 +22,31 @@ import base64
 import copy
 import functools
 import json
+import time
+import urllib.parse
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
+import anyio
 import httpx
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from ._clock import format_iso
+from ._keys import seeded_rsa_key
 from ._schema import validate
 
 if TYPE_CHECKING:
     from ._fake import FakeWise
 
-__all__ = ["FakeWebhooks", "WebhookDelivery"]
+__all__ = ["FakeWebhooks", "OutgoingWebhook", "WebhookDelivery"]
 
 SIGNATURE_HEADER = "X-Signature-SHA256"
 DELIVERY_ID_HEADER = "X-Delivery-Id"
 TEST_NOTIFICATION_HEADER = "X-Test-Notification"
 _UNDESCRIBED_VERSION = "2.0.0"  # what Wise sends for an event type the spec does not describe
+_LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+_SENDER_TICK = 0.02
 
 
 def _version_key(version: str) -> tuple[int, ...]:
@@ -66,6 +79,32 @@ class WebhookDelivery:
         return json.loads(self.body)
 
 
+@dataclass
+class OutgoingWebhook:
+    """A delivery the fake owes a subscription, and what became of each attempt to POST it."""
+
+    subscription_id: str
+    url: str
+    delivery: WebhookDelivery
+    state: Literal["pending", "delivered", "failed"] = "pending"
+    attempts: list[str] = field(default_factory=list)
+    """One entry per attempt: the status code answered, or the error that stopped it."""
+    next_attempt_at: float = 0.0
+    """``time.monotonic()`` of the next attempt (served sending)."""
+
+    def summary(self) -> dict[str, Any]:
+        """What the inspection route shows."""
+        return {
+            "subscription_id": self.subscription_id,
+            "url": self.url,
+            "event_type": self.delivery.event_type,
+            "delivery_id": self.delivery.delivery_id,
+            "state": self.state,
+            "attempts": list(self.attempts),
+            "body": self.delivery.json(),
+        }
+
+
 class FakeWebhooks:
     """Signs and sends deliveries with a test RSA key (generated on first use unless given)."""
 
@@ -74,14 +113,28 @@ class FakeWebhooks:
         self._key = key
         self.sent: list[WebhookDelivery] = []
         """Every delivery :meth:`deliver` posted, in order."""
+        self.outbox: list[OutgoingWebhook] = []
+        """Every delivery a state change produced for a subscription, in order, with its attempts."""
+        self.retry_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0)
+        """Seconds between attempts when served: one try, then one retry per entry, then ``failed``."""
+        self.timeout = 5.0
+        """Seconds a receiver has to answer 2xx (Wise's documented limit)."""
+        self.loopback_only = True
+        """Only POST to loopback hosts; a delivery to another host fails without being sent."""
 
     def __repr__(self) -> str:
-        return f"FakeWebhooks(sent={len(self.sent)})"
+        return f"FakeWebhooks(sent={len(self.sent)}, outbox={len(self.outbox)})"
 
     @property
     def private_key(self) -> rsa.RSAPrivateKey:
+        """The signing key: given, else derived from the fake's seed (random when it has none)."""
         if self._key is None:
-            self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            seed = self._fake.seed
+            self._key = (
+                rsa.generate_private_key(public_exponent=65537, key_size=2048)
+                if seed is None
+                else seeded_rsa_key(seed, "webhook")
+            )
         return self._key
 
     @property
@@ -221,3 +274,88 @@ class FakeWebhooks:
         """POST ``delivery`` to ``url`` with ``client`` (e.g. one on ``httpx.ASGITransport(app)``)."""
         self.sent.append(delivery)
         return await client.post(url, content=delivery.body, headers=delivery.headers)
+
+    # ----------------------------------------------------------------- deliveries from state
+
+    def transfer_changed(self, transfer: dict[str, Any], previous_state: str | None) -> None:
+        """Queue ``transfers#state-change`` for every subscription that wants this transfer's changes:
+        its profile's subscriptions and every application subscription."""
+        event_type = "transfers#state-change"
+        profile = str(transfer.get("_profile_id"))
+        with self._fake._lock:
+            for subscription in self._fake.subscriptions.records():
+                scope = subscription["scope"]
+                if subscription["trigger_on"] != event_type:
+                    continue
+                if scope["domain"] == "profile" and scope["id"] != profile:
+                    continue
+                version = subscription["delivery"]["version"]
+                delivery = self.transfer_state_change(
+                    transfer["id"],
+                    current_state=transfer["status"],
+                    previous_state=previous_state,
+                    schema_version=version if version in _spec_events()[event_type] else None,
+                    subscription_id=subscription["id"],
+                )
+                self.outbox.append(
+                    OutgoingWebhook(subscription["id"], subscription["delivery"]["url"], delivery)
+                )
+
+    def pending(self) -> list[OutgoingWebhook]:
+        with self._fake._lock:
+            return [item for item in self.outbox if item.state == "pending"]
+
+    async def flush(self, client: httpx.AsyncClient) -> list[OutgoingWebhook]:
+        """One attempt at every pending delivery, in order, with ``client``; what was attempted.
+
+        In-process use: ``client`` on ``httpx.ASGITransport(app=receiver)`` reaches the app whatever
+        host the subscription's URL names. A delivery fails after ``1 + len(retry_delays)`` attempts.
+        """
+        attempted = self.pending()
+        for item in attempted:
+            await self._attempt(client, item)
+        return attempted
+
+    async def _attempt(
+        self, client: httpx.AsyncClient, item: OutgoingWebhook, *, network: bool = False
+    ) -> None:
+        host = urllib.parse.urlsplit(item.url).hostname or ""
+        outcome: str
+        if network and self.loopback_only and host not in _LOOPBACK_HOSTS:
+            outcome = "not sent: not a loopback host"
+        else:
+            try:
+                response = await client.post(
+                    item.url, content=item.delivery.body, headers=item.delivery.headers, timeout=self.timeout
+                )
+                outcome = str(response.status_code)
+            except httpx.HTTPError as exc:
+                outcome = type(exc).__name__
+        with self._fake._lock:
+            item.attempts.append(outcome)
+            if outcome.isdigit() and 200 <= int(outcome) < 300:
+                item.state = "delivered"
+                self.sent.append(item.delivery)
+            elif len(item.attempts) > len(self.retry_delays):
+                item.state = "failed"
+            else:
+                item.next_attempt_at = time.monotonic() + self.retry_delays[len(item.attempts) - 1]
+
+    async def send_forever(self) -> None:
+        """POST each pending delivery when due, retrying on schedule (the served fake runs this)."""
+        in_flight: set[int] = set()
+
+        async def attempt(client: httpx.AsyncClient, item: OutgoingWebhook) -> None:
+            try:
+                await self._attempt(client, item, network=True)
+            finally:
+                in_flight.discard(id(item))
+
+        async with httpx.AsyncClient(trust_env=False) as client, anyio.create_task_group() as group:
+            while True:
+                now = time.monotonic()
+                for item in self.pending():
+                    if id(item) not in in_flight and item.next_attempt_at <= now:
+                        in_flight.add(id(item))
+                        group.start_soon(attempt, client, item)
+                await anyio.sleep(_SENDER_TICK)
