@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, cast
 import httpx
 
 from ._compact import as_compact, compact_segments
+from ._exceptions import InvalidRequestError
 from ._redaction import get_logger
 
 if TYPE_CHECKING:
@@ -135,7 +136,9 @@ class JoseTransport(httpx.AsyncBaseTransport):
                 return named or "jwe"
             chosen = next((m for m in _METHODS if m == forced), None)
             if chosen is None:
-                raise ValueError(f"{JOSE_EXTENSION} must be one of {_METHODS} or 'off', not {forced!r}")
+                raise InvalidRequestError(
+                    f"{JOSE_EXTENSION} must be one of {_METHODS} or 'off', not {forced!r:.20}"
+                )
             return chosen
         if not self.automatic:
             return None

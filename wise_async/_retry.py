@@ -42,6 +42,12 @@ REPLAYABLE_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 """Idempotent by HTTP semantics; POST and PATCH need an idempotency key to be replayed."""
 
 
+def _configuration_error(message: str) -> Exception:
+    from ._exceptions import ConfigurationError  # _exceptions imports this module
+
+    return ConfigurationError(message)
+
+
 @record
 class RetryPolicy(Record):
     """How many times and how patiently to retry; frozen so one instance can be shared by clients.
@@ -72,10 +78,10 @@ class RetryPolicy(Record):
             ("jitter", jitter),
         ):
             if not value >= 0:
-                raise ValueError(f"RetryPolicy.{name} must be >= 0, not {value!r}")
+                raise _configuration_error(f"RetryPolicy.{name} must be >= 0, not {value!r:.20}")
             set_field(self, name, value)
         if jitter > 1:
-            raise ValueError(f"RetryPolicy.jitter must be <= 1, not {jitter!r}")
+            raise _configuration_error(f"RetryPolicy.jitter must be <= 1, not {jitter!r:.20}")
 
 
 def _header(headers: Mapping[str, str], name: str) -> str | None:

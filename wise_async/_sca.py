@@ -23,6 +23,7 @@ import httpx
 
 from ._exceptions import (
     APIResponseValidationError,
+    ConfigurationError,
     ScaChallenge,
     ScaRequiredError,
     WiseError,
@@ -142,9 +143,14 @@ class PrivateKeyScaSigner:
             from cryptography.hazmat.primitives import serialization
             from cryptography.hazmat.primitives.asymmetric import rsa
 
-            loaded = serialization.load_pem_private_key(private_key, password=password)
+            try:
+                loaded = serialization.load_pem_private_key(private_key, password=password)
+            except (ValueError, TypeError):  # malformed, or a wrong or missing password
+                raise ConfigurationError(
+                    "the SCA signing key could not be loaded: not a PEM private key, or a wrong password"
+                ) from None
             if not isinstance(loaded, rsa.RSAPrivateKey):
-                raise TypeError("SCA signing needs an RSA private key")
+                raise ConfigurationError("SCA signing needs an RSA private key")
             private_key = loaded
         self._key = private_key
 

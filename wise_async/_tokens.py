@@ -19,7 +19,7 @@ from dataclasses import field, replace
 from typing import Any, Protocol
 
 from ._budget import sleep_with_anyio
-from ._exceptions import APIStatusError, MissingCredentialsError
+from ._exceptions import APIStatusError, ConfigurationError, MissingCredentialsError
 from ._header_values import credential_problem
 from ._record import Record, record, set_field
 from ._redaction import get_logger
@@ -132,7 +132,7 @@ class PersonalToken:
 
     def __init__(self, token: str) -> None:
         if not token:
-            raise ValueError("personal token must not be empty")
+            raise ConfigurationError("personal token must not be empty")
         self._token = token
 
     def __repr__(self) -> str:
@@ -320,11 +320,13 @@ class UserTokens(_RefreshingProvider):
         key: TokenKey | None = None,
     ) -> None:
         if (access_token is None) != (refresh_token is None):
-            raise ValueError("give both access_token and refresh_token, or neither (to read them from store)")
+            raise ConfigurationError(
+                "give both access_token and refresh_token, or neither (to read them from store)"
+            )
         if access_token is None and (store is None or key is None):
-            raise ValueError("UserTokens without tokens needs a store and a key to read them from")
+            raise ConfigurationError("UserTokens without tokens needs a store and a key to read them from")
         if key is not None and key.user is None:
-            raise ValueError("a user token key needs a user (TokenKey(client_id, user))")
+            raise ConfigurationError("a user token key needs a user (TokenKey(client_id, user))")
         super().__init__(clock=clock, skew=skew, store=store, key=key or TokenKey("", ""))
         if access_token is not None:
             self._tokens = self._seed = OAuthTokens(
@@ -335,7 +337,7 @@ class UserTokens(_RefreshingProvider):
     @classmethod
     def from_tokens(cls, tokens: OAuthTokens, **kwargs: Any) -> UserTokens:
         if tokens.refresh_token is None:
-            raise ValueError("a user token pair needs a refresh_token")
+            raise ConfigurationError("a user token pair needs a refresh_token")
         provider = cls(tokens.access_token, tokens.refresh_token, expires_at=tokens.expires_at, **kwargs)
         provider._tokens = provider._seed = tokens  # keep scope and refresh-token expiry
         return provider

@@ -38,6 +38,8 @@ from cryptography.hazmat.primitives import serialization
 from joserfc.jwk import ECKey, RSAKey
 
 from ._exceptions import (
+    ConfigurationError,
+    InvalidRequestError,
     JoseError,
     make_status_error,
 )
@@ -213,14 +215,14 @@ class JoseKeyring:
     ) -> None:
         if client_key is not None:
             if not isinstance(client_key, ClientKeyPair):
-                raise TypeError("client_key must be a ClientKeyPair")
+                raise ConfigurationError("client_key must be a ClientKeyPair")
             if client_key.kind != "RSA":
                 raise JoseKeyError("client_key decrypts RSA-OAEP-256 responses: it must be an RSA key")
         if signing_key is not None and not isinstance(signing_key, ClientKeyPair):
-            raise TypeError("signing_key must be a ClientKeyPair")
+            raise ConfigurationError("signing_key must be a ClientKeyPair")
         if jws_algorithm is not None:
             if signing_key is None:
-                raise ValueError("jws_algorithm needs a signing_key")
+                raise ConfigurationError("jws_algorithm needs a signing_key")
             _check_jws_fit(jws_algorithm, signing_key.jwk, "signing_key")
         if wise_signing_algorithm not in JWS_ALGORITHMS:
             raise JoseAlgorithmError(f"wise_signing_algorithm must be one of {sorted(JWS_ALGORITHMS)}")
@@ -275,7 +277,9 @@ class JoseKeyring:
             return value
         if isinstance(value, ClientKeyPair):
             return cls(value)
-        raise TypeError(f"jose_keys must be a JoseKeyring or ClientKeyPair, not {type(value).__name__}")
+        raise ConfigurationError(
+            f"jose_keys must be a JoseKeyring or ClientKeyPair, not {type(value).__name__}"
+        )
 
     def __repr__(self) -> str:
         def kid(key: ClientKeyPair | None) -> str | None:
@@ -452,7 +456,7 @@ class JoseKeyring:
         per-call options of any SDK call; the upload has no idempotency key, so it is never sent twice.
         """
         if scope not in _SCOPES:
-            raise ValueError(f"scope must be one of {_SCOPES}")
+            raise InvalidRequestError(f"scope must be one of {_SCOPES}")
         if options:
             check_options(options)
         if scope == "PAYLOAD_ENCRYPTION":

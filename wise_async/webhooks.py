@@ -413,7 +413,7 @@ class InMemoryWebhookDeduplicator:
 
     def __init__(self, max_size: int = 10_000) -> None:
         if max_size < 1:
-            raise ValueError("max_size must be at least 1")
+            raise ConfigurationError("max_size must be at least 1")
         self._max_size = max_size
         self._ids: collections.OrderedDict[str, None] = collections.OrderedDict()
         # Critical sections never await, so a thread lock also serves asyncio/trio callers.

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from loopback.servers import serve_in_thread
 
 from wise_async import (
+    ConfigurationError,
     InternalServerError,
     PartnerScaSolver,
     RetryPolicy,
@@ -520,7 +521,7 @@ def test_keyring_configuration_is_validated(client_keys: ClientKeys) -> None:
         JoseKeyring(response_algorithms=["RSA1_5"])  # type: ignore[list-item]
     with pytest.raises(JoseAlgorithmError):
         JoseKeyring(wise_signing_algorithm="HS256")  # type: ignore[arg-type]
-    with pytest.raises(TypeError):
+    with pytest.raises(ConfigurationError):
         JoseKeyring.coerce("pem")  # type: ignore[arg-type]
     assert JoseKeyring.coerce(client_keys.encryption).client_key is client_keys.encryption
 
