@@ -26,6 +26,7 @@ import httpx
 from ._api_version import pin_api_version
 from ._environment import Environment
 from ._exceptions import MissingCredentialsError
+from ._hooks import approve_observed
 from ._idempotency import apply_idempotency, random_uuid_text
 from ._operations import OperationSpec, OperationTable
 from ._options import SCA_HANDLER_EXTENSION, SCA_SEND_EXTENSION
@@ -200,7 +201,7 @@ class WiseAuth(httpx.Auth):
             send = request.extensions.get(SCA_SEND_EXTENSION) or self._send_raw
             context = ScaContext(one_time_token, request, response, op, send)
             handler: ScaHandler = request.extensions.get(SCA_HANDLER_EXTENSION) or self._sca
-            approval = await handler.approve(context)
+            approval = await approve_observed(handler, context)
             request.headers.update(approval)
             request.extensions[SCA_ATTEMPTED] = True
             logger.info("SCA approved, replaying %s %s once", request.method, request.url.path)
