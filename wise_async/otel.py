@@ -16,7 +16,8 @@ current span (a FastAPI request instrumented with OpenTelemetry, say). Its child
   ``url.full`` redacted, ``url.template``, ``http.request.resend_count``, ``error.type``) and
   ``wise.operation_id``, ``wise.attempt``, ``wise.trace_id`` (Wise's ``x-trace-id``),
   ``wise.idempotency_key.hash``, ``wise.retry.reason`` (why it was sent again), ``wise.replay``
-  (``token_refresh`` or ``sca``); a ``wise rate-limit queue`` child when the client's rate limiter held it;
+  (``token_refresh`` or ``sca``); a ``wise rate-limit queue`` child when the client's rate limiter held it
+  (1 ms or more);
 * ``wise token refresh`` (with ``wise token lease wait`` when another process held the refresh lease);
 * ``wise sca challenge`` (the handler's work; the replay is the next attempt, ``wise.replay=sca``);
 * ``wise jose encrypt`` / ``wise jose sign``.
@@ -62,6 +63,8 @@ if TYPE_CHECKING:
 __all__ = ["OpenTelemetryHooks"]
 
 INSTRUMENTATION_NAME = "wise_async"
+QUEUE_SPAN_MIN = 0.001
+"""Seconds an attempt waits for the rate limiter before it gets a queue span (a free slot takes µs)."""
 
 
 class _Call:
@@ -177,7 +180,7 @@ class OpenTelemetryHooks(Hooks):
             start_time=attempt.start_time_ns,
             attributes=attributes,
         )
-        if attempt.rate_limit_wait:
+        if attempt.rate_limit_wait is not None and attempt.rate_limit_wait >= QUEUE_SPAN_MIN:
             queue = self._tracer.start_span(
                 "wise rate-limit queue",
                 context=trace.set_span_in_context(span),
