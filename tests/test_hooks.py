@@ -5,6 +5,8 @@ providers and on the SDK for the rate limiter's queue and the fleet-lease wait."
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from typing import Any
 
 import anyio
@@ -200,3 +202,30 @@ async def test_a_refresh_that_waited_for_another_processs_lease_shows_the_wait()
     (wait,) = [span for span in exporter.get_finished_spans() if span.name == "wise token lease wait"]
     assert wait.parent is not None and wait.parent.span_id == refresh.context.span_id
     assert not [span for span in exporter.get_finished_spans() if span.name == "wise oauthTokenCreate"][1:]
+
+
+_GLOBALS = """
+import time
+from opentelemetry import metrics, trace
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.trace import TracerProvider
+from wise_async import otel
+
+hooks = otel.OpenTelemetryHooks()
+seen = [hooks.enabled()]
+trace.set_tracer_provider(TracerProvider())
+seen.append(hooks.enabled())  # looked at again only after RECHECK_SECONDS
+hooks._recheck_at = time.monotonic()
+seen.append(hooks.enabled())
+no_traces = trace.NoOpTracerProvider()
+metrics_only = otel.OpenTelemetryHooks(tracer_provider=no_traces, meter_provider=MeterProvider())
+seen.append(metrics_only.enabled())
+print(seen)
+"""
+
+
+def test_opentelemetry_hooks_are_off_until_an_sdk_provider_is_set() -> None:
+    """Pins the API's stand-ins, the public ``ProxyTracerProvider`` and the private ``_ProxyMeterProvider``,
+    that ``enabled`` takes for "no SDK": in a fresh interpreter, whose global providers are still those."""
+    done = subprocess.run([sys.executable, "-c", _GLOBALS], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[False, False, True, True]"

@@ -464,8 +464,9 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
 
     async def _within_budget(self, call: Awaitable[T], budget: float | None, operation_id: str) -> T:
         """Run one logical call (told to the client's hooks, if any)."""
-        if self._hooks is not None:
-            return await self._hooks.observe(operation_id, self._budgeted(call, budget, operation_id))
+        hooks = self._hooks
+        if hooks is not None and hooks.wanted():
+            return await hooks.observe(operation_id, self._budgeted(call, budget, operation_id))
         return await self._budgeted(call, budget, operation_id)
 
     async def _budgeted(self, call: Awaitable[T], budget: float | None, operation_id: str) -> T:

@@ -36,7 +36,6 @@ import hashlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import httpx
@@ -70,79 +69,107 @@ def _ns(seconds_ago: float) -> int:
     return time.time_ns() - int(seconds_ago * 1e9)
 
 
-@record
-class CallInfo(Record):
+class CallInfo:
     """One logical call. ``data`` is a dict for the hooks' own per-call state (key it by your hook)."""
 
-    operation_id: str
-    parent: CallInfo | None
-    start_time_ns: int
-    data: dict[Any, Any] = field(repr=False, compare=False)
+    __slots__ = ("data", "operation_id", "parent", "start_time_ns")
 
-    def __init__(
-        self, operation_id: str, parent: CallInfo | None, start_time_ns: int, data: dict[Any, Any]
-    ) -> None:
-        set_field(self, "operation_id", operation_id)
-        set_field(self, "parent", parent)
-        set_field(self, "start_time_ns", start_time_ns)
-        set_field(self, "data", data)
+    def __init__(self, operation_id: str, parent: CallInfo | None, start_time_ns: int) -> None:
+        self.operation_id = operation_id
+        self.parent = parent
+        self.start_time_ns = start_time_ns
+        self.data: dict[Any, Any] = {}
+
+    def __repr__(self) -> str:
+        return f"CallInfo(operation_id={self.operation_id!r}, parent={self.parent!r})"
 
 
-@record
-class AttemptInfo(Record):
-    """One HTTP attempt of a call: what was sent (redacted) and what came back, or what failed."""
+class AttemptInfo:
+    """One HTTP attempt of a call: what was sent (redacted) and what came back, or what failed.
 
-    number: int  # 1 for the first attempt of the call, counting retries and replays
-    method: str
-    host: str
-    port: int | None
-    status_code: int | None  # None: no answer (``error_type`` says what failed)
-    error_type: str | None  # the httpx exception's class name (``ReadError``, ``ConnectTimeout``...)
-    trace_id: str | None  # Wise's ``x-trace-id``
-    correlation_id: str | None  # the ``X-External-Correlation-Id`` the SDK sent
-    idempotency_key_hash: str | None  # SHA-256 of the key (hex, first 16): equal on every attempt
-    replay: Replay | None  # this attempt replays the request after a token refresh or SCA approval
-    rate_limit_wait: float | None  # seconds queued for the client's rate limiter (None: it has none)
-    start_time_ns: int
-    duration: float
-    _url: httpx.URL = field(repr=False, compare=False)
+    The request-derived facts (``host``, ``url``, ``trace_id``, ``correlation_id``,
+    ``idempotency_key_hash``) are read from the exchange when first asked for: a hook that does not
+    look at them does not pay for them.
+    """
+
+    __slots__ = (
+        "_ended_ns",
+        "_request",
+        "_response",
+        "duration",
+        "error_type",
+        "method",
+        "number",
+        "rate_limit_wait",
+        "replay",
+        "status_code",
+    )
 
     def __init__(
         self,
         number: int,
-        method: str,
-        host: str,
-        port: int | None,
-        status_code: int | None,
+        request: httpx.Request,
+        response: httpx.Response | None,
         error_type: str | None,
-        trace_id: str | None,
-        correlation_id: str | None,
-        idempotency_key_hash: str | None,
         replay: Replay | None,
         rate_limit_wait: float | None,
-        start_time_ns: int,
         duration: float,
-        _url: httpx.URL,
     ) -> None:
-        set_field(self, "number", number)
-        set_field(self, "method", method)
-        set_field(self, "host", host)
-        set_field(self, "port", port)
-        set_field(self, "status_code", status_code)
-        set_field(self, "error_type", error_type)
-        set_field(self, "trace_id", trace_id)
-        set_field(self, "correlation_id", correlation_id)
-        set_field(self, "idempotency_key_hash", idempotency_key_hash)
-        set_field(self, "replay", replay)
-        set_field(self, "rate_limit_wait", rate_limit_wait)
-        set_field(self, "start_time_ns", start_time_ns)
-        set_field(self, "duration", duration)
-        set_field(self, "_url", _url)
+        self.number = number
+        """1 for the first attempt of the call, counting retries and replays."""
+        self.method = request.method
+        self.status_code = response.status_code if response is not None else None
+        """None: no answer (``error_type`` says what failed)."""
+        self.error_type = error_type
+        """The httpx exception's class name (``ReadError``, ``ConnectTimeout``...)."""
+        self.replay = replay
+        """This attempt replays the request after a token refresh or an SCA approval."""
+        self.rate_limit_wait = rate_limit_wait
+        """Seconds queued for the client's rate limiter, at the attempt's start (None: it has none)."""
+        self.duration = duration
+        self._ended_ns = time.time_ns()
+        self._request = request
+        self._response = response
+
+    def __repr__(self) -> str:
+        return (
+            f"AttemptInfo(number={self.number}, method={self.method!r}, url={self.url!r}, "
+            f"status_code={self.status_code!r}, error_type={self.error_type!r}, replay={self.replay!r})"
+        )
+
+    @property
+    def start_time_ns(self) -> int:
+        return self._ended_ns - int(self.duration * 1e9)
+
+    @property
+    def host(self) -> str:
+        return self._request.url.host
+
+    @property
+    def port(self) -> int | None:
+        return self._request.url.port
 
     @property
     def url(self) -> str:
-        """The URL with userinfo and secret query values masked (made when first asked for)."""
-        return redact_text(redact_url(str(self._url)))
+        """The URL with userinfo and secret query values masked."""
+        return redact_text(redact_url(str(self._request.url)))
+
+    @property
+    def trace_id(self) -> str | None:
+        """Wise's ``x-trace-id``."""
+        return self._response.headers.get("x-trace-id") if self._response is not None else None
+
+    @property
+    def correlation_id(self) -> str | None:
+        """The ``X-External-Correlation-Id`` the SDK sent."""
+        correlation_id: str | None = self._request.headers.get("X-External-Correlation-Id")
+        return correlation_id
+
+    @property
+    def idempotency_key_hash(self) -> str | None:
+        """SHA-256 of the idempotency key (hex, first 16): the same on every attempt of the call."""
+        key = idempotency_key_of(self._request)
+        return hash_of(key) if key else None
 
 
 @record
@@ -234,37 +261,47 @@ class JoseInfo(Record):
         set_field(self, "duration", duration)
 
 
-@record
-class CallOutcome(Record):
+class CallOutcome:
     """How a call ended. ``error_type`` is the class name of the error it raised, or of the typed error
-    its non-2xx answer becomes (``NotFoundError``); None for a success."""
+    its non-2xx answer becomes (``NotFoundError``); None for a success. ``error`` is the exception raised
+    through the call, if one was."""
 
-    duration: float
-    attempts: int
-    status_code: int | None
-    error_type: str | None
-    trace_id: str | None
-    error: BaseException | None = field(repr=False, compare=False)
+    __slots__ = ("_response", "attempts", "duration", "error", "error_type", "status_code")
 
     def __init__(
         self,
         duration: float,
         attempts: int,
-        status_code: int | None,
+        response: httpx.Response | None,
         error_type: str | None,
-        trace_id: str | None,
         error: BaseException | None,
     ) -> None:
-        set_field(self, "duration", duration)
-        set_field(self, "attempts", attempts)
-        set_field(self, "status_code", status_code)
-        set_field(self, "error_type", error_type)
-        set_field(self, "trace_id", trace_id)
-        set_field(self, "error", error)
+        self.duration = duration
+        self.attempts = attempts
+        self.status_code = response.status_code if response is not None else None
+        self.error_type = error_type
+        self.error = error
+        self._response = response
+
+    def __repr__(self) -> str:
+        return (
+            f"CallOutcome(duration={self.duration:.6f}, attempts={self.attempts}, "
+            f"status_code={self.status_code!r}, error_type={self.error_type!r})"
+        )
+
+    @property
+    def trace_id(self) -> str | None:
+        """Wise's ``x-trace-id`` of the last answer."""
+        return self._response.headers.get("x-trace-id") if self._response is not None else None
 
 
 class Hooks:
     """Base class of call hooks: every method does nothing; override those you need."""
+
+    def enabled(self) -> bool:
+        """Asked (synchronously) as each call starts. When every hook of the client says False, the call
+        runs unobserved, at no cost (``OpenTelemetryHooks`` says False while no SDK is configured)."""
+        return True
 
     async def before_call(self, call: CallInfo) -> None:
         """The call is about to start (in the caller's task and context)."""
@@ -296,6 +333,9 @@ class HookSet:
 
     def __init__(self, hooks: Sequence[Hooks]) -> None:
         self.hooks = tuple(hooks)
+        self._asked = tuple(hook.enabled for hook in self.hooks)
+        self.wanted: Callable[[], bool] = self._asked[0] if len(self._asked) == 1 else self._any_wants
+        """Whether any hook wants the call that is starting."""
         self.callbacks: dict[str, tuple[Callback, ...]] = {
             event: tuple(
                 getattr(hook, event)
@@ -314,6 +354,9 @@ class HookSet:
             hooks = [hooks]
         return cls(hooks)
 
+    def _any_wants(self) -> bool:
+        return any(enabled() for enabled in self._asked)
+
     async def emit(self, event: str, *args: Any) -> None:
         for callback in self.callbacks[event]:
             try:
@@ -326,7 +369,7 @@ class HookSet:
         """Run one logical call with its events: ``before_call``, the call, ``after_call``."""
         parent = CURRENT_CALL.get()
         state = CallState(
-            self, CallInfo(operation_id, parent.info if parent is not None else None, time.time_ns(), {})
+            self, CallInfo(operation_id, parent.info if parent is not None else None, time.time_ns())
         )
         running = CURRENT_CALL.set(state)
         try:
@@ -355,8 +398,7 @@ class CallState:
         "attempts",
         "hooks",
         "info",
-        "last_status",
-        "last_trace_id",
+        "last_response",
         "lease_wait",
         "pending_replay",
         "rate_limit_wait",
@@ -366,8 +408,7 @@ class CallState:
         self.hooks = hooks
         self.info = info
         self.attempts = 0
-        self.last_status: int | None = None
-        self.last_trace_id: str | None = None
+        self.last_response: httpx.Response | None = None
         self.pending_replay: Replay | None = None
         self.rate_limit_wait: float | None = None
         self.lease_wait = 0.0
@@ -384,26 +425,11 @@ class CallState:
         duration = time.perf_counter() - self._attempt_started
         self.attempts += 1
         replay, self.pending_replay = self.pending_replay, None
-        key = idempotency_key_of(request)
-        url = request.url
-        trace_id = response.headers.get("x-trace-id") if response is not None else None
         if response is not None:
-            self.last_status, self.last_trace_id = response.status_code, trace_id
+            self.last_response = response
+        error_type = type(error).__name__ if error is not None else None
         attempt = AttemptInfo(
-            number=self.attempts,
-            method=request.method,
-            host=url.host,
-            port=url.port,
-            status_code=response.status_code if response is not None else None,
-            error_type=type(error).__name__ if error is not None else None,
-            trace_id=trace_id,
-            correlation_id=request.headers.get("X-External-Correlation-Id"),
-            idempotency_key_hash=hash_of(key) if key else None,
-            replay=replay,
-            rate_limit_wait=self.rate_limit_wait,
-            start_time_ns=_ns(duration),
-            duration=duration,
-            _url=url,
+            self.attempts, request, response, error_type, replay, self.rate_limit_wait, duration
         )
         await self.hooks.emit("after_attempt", self.info, attempt)
 
@@ -413,13 +439,13 @@ class CallState:
     async def finished(self, result: object, error: BaseException | None) -> None:
         duration = time.perf_counter() - self._started
         error_type = type(error).__name__ if error is not None else None
-        status = self.last_status
-        if error is None and status is not None and not 200 <= status < 300:
+        last = self.last_response
+        if error is None and last is not None and not 200 <= last.status_code < 300:
             from ._exceptions import make_status_error
 
             if isinstance(result, httpx.Response):  # the typed error the caller gets from this answer
                 error_type = type(make_status_error(result)).__name__
-        outcome = CallOutcome(duration, self.attempts, status, error_type, self.last_trace_id, error)
+        outcome = CallOutcome(duration, self.attempts, last, error_type, error)
         await self.hooks.emit("after_call", self.info, outcome)
 
 

@@ -39,10 +39,11 @@ under a recording call span.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context, metrics, trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import NoOpTracerProvider, ProxyTracerProvider, SpanKind, Status, StatusCode
 
 from ._hooks import (
     AttemptInfo,
@@ -62,22 +63,42 @@ if TYPE_CHECKING:
 
 __all__ = ["OpenTelemetryHooks"]
 
+
+def _idle_meter_providers() -> tuple[type, ...]:
+    """The API's own meter providers, which record nothing: the no-op one, and the proxy that stands in
+    for the global provider until an SDK is set (a private class; tests/test_hooks.py pins it)."""
+    try:
+        from opentelemetry.metrics._internal import _ProxyMeterProvider
+    except ImportError:  # pragma: no cover - a later API moved it: then always observe
+        return (metrics.NoOpMeterProvider,)
+    return (metrics.NoOpMeterProvider, _ProxyMeterProvider)
+
+
+_IDLE_TRACER_PROVIDERS = (ProxyTracerProvider, NoOpTracerProvider)
+_IDLE_METER_PROVIDERS = _idle_meter_providers()
+
 INSTRUMENTATION_NAME = "wise_async"
+RECHECK_SECONDS = 1.0
+"""How often ``enabled`` looks again at the global providers (an SDK configured later is used from then)."""
 QUEUE_SPAN_MIN = 0.001
 """Seconds an attempt waits for the rate limiter before it gets a queue span (a free slot takes µs)."""
 
 
 class _Call:
-    """What the hooks keep for one call: its span, the context token, the last retry's reason."""
+    """What the hooks keep for one call: its span, its context (made current for the call, so the calls
+    the SDK makes for it nest under it), the last retry's reason."""
 
     __slots__ = ("context", "recording", "retry_reason", "span", "token")
 
-    def __init__(self, span: Span, token: Any) -> None:
+    def __init__(self, span: Span) -> None:
         self.span = span
-        self.token = token
         self.recording = span.is_recording()
-        self.context = trace.set_span_in_context(span)
         self.retry_reason: str | None = None
+        self.token: Any = None
+        self.context: Any = None
+        if span.get_span_context().is_valid:  # an SDK made it (sampled or not): children follow it
+            self.context = trace.set_span_in_context(span)
+            self.token = context.attach(self.context)
 
 
 def _end_ns(start_time_ns: int, duration: float) -> int:
@@ -93,6 +114,10 @@ class OpenTelemetryHooks(Hooks):
     def __init__(
         self, *, tracer_provider: TracerProvider | None = None, meter_provider: MeterProvider | None = None
     ) -> None:
+        self._tracer_provider = tracer_provider
+        self._meter_provider = meter_provider
+        self._recording = False
+        self._recheck_at = -1.0
         self._tracer = trace.get_tracer(INSTRUMENTATION_NAME, __version__, tracer_provider=tracer_provider)
         meter = metrics.get_meter(INSTRUMENTATION_NAME, __version__, meter_provider=meter_provider)
         self._call_duration = meter.create_histogram(
@@ -117,6 +142,23 @@ class OpenTelemetryHooks(Hooks):
     def __repr__(self) -> str:
         return "OpenTelemetryHooks()"
 
+    def enabled(self) -> bool:
+        """False while both providers are the API's no-op ones (no SDK configured yet): the call then
+        costs what it costs without hooks. The global providers are looked at again every
+        ``RECHECK_SECONDS``, so an SDK configured after the client was made is used from then on."""
+        now = time.monotonic()
+        if now >= self._recheck_at:
+            self._recording = self._providers_record()
+            self._recheck_at = now + RECHECK_SECONDS
+        return self._recording
+
+    def _providers_record(self) -> bool:
+        tracer_provider = self._tracer_provider or trace.get_tracer_provider()
+        if not isinstance(tracer_provider, _IDLE_TRACER_PROVIDERS):
+            return True
+        meter_provider = self._meter_provider or metrics.get_meter_provider()
+        return not isinstance(meter_provider, _IDLE_METER_PROVIDERS)
+
     def _of(self, call: CallInfo) -> _Call | None:
         state: _Call | None = call.data.get(self)
         return state
@@ -132,9 +174,7 @@ class OpenTelemetryHooks(Hooks):
             start_time=call.start_time_ns,
             attributes={"wise.operation_id": call.operation_id},
         )
-        state = _Call(span, None)
-        state.token = context.attach(state.context)
-        call.data[self] = state
+        call.data[self] = _Call(span)
 
     async def after_attempt(self, call: CallInfo, attempt: AttemptInfo) -> None:
         state = self._of(call)
@@ -272,7 +312,8 @@ class OpenTelemetryHooks(Hooks):
                 _fail(span, outcome.error_type)
             span.end(_end_ns(call.start_time_ns, outcome.duration))
         finally:
-            context.detach(state.token)
+            if state.token is not None:
+                context.detach(state.token)
 
 
 def _fail(span: Span, error_type: str | None) -> None:
