@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio
 import pytest
+import trio
 from client.helpers import CLIENT_ID, new_fake, personal_client, user_client
 from opentelemetry.metrics import NoOpMeterProvider
 from opentelemetry.sdk.trace import TracerProvider
@@ -229,3 +230,28 @@ def test_opentelemetry_hooks_are_off_until_an_sdk_provider_is_set() -> None:
     that ``enabled`` takes for "no SDK": in a fresh interpreter, whose global providers are still those."""
     done = subprocess.run([sys.executable, "-c", _GLOBALS], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[False, False, True, True]"
+
+
+def test_the_same_spans_under_trio() -> None:
+    """The call's state rides a ContextVar, and OpenTelemetry's context too: trio tasks carry both."""
+    provider, exporter = _exporter()
+
+    async def main() -> None:
+        fake = new_fake()
+        async with user_client(fake, hooks=[OpenTelemetryHooks(tracer_provider=provider)]) as wise:
+            fake.revoke_token(wise.user_tokens.access_token)  # type: ignore[union-attr]
+            await wise.profiles.list()
+
+    trio.run(main)
+    spans = exporter.get_finished_spans()
+    (call,) = [span for span in spans if span.name == "wise profileList"]
+    children = sorted(
+        (span for span in spans if span.parent is not None and span.parent.span_id == call.context.span_id),
+        key=lambda span: span.start_time or 0,
+    )
+    assert [span.name for span in children] == [
+        "GET /v2/profiles",
+        "wise token refresh",
+        "wise oauthTokenCreate",
+        "GET /v2/profiles",
+    ]
