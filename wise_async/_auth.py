@@ -140,6 +140,10 @@ class WiseAuth(httpx.Auth):
             path = path[len(self._base_path) :] or "/"
         return self._operations.match(request.method, path)
 
+    def operation_at(self, method: str, path: str) -> OperationSpec | None:
+        """The operation at ``path`` as the bundle writes it (``/v1/...``, no base path)."""
+        return self._operations.match(method, path)
+
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         raise RuntimeError("wise-async is async-only: use httpx.AsyncClient")
         yield request  # pragma: no cover

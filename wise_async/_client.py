@@ -514,7 +514,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
 
     def _operation_id_of(self, method: str, path: str) -> str:
         """The operationId of a request the SDK sends itself (the SCA handler's), else method and path."""
-        op = self._auth.operation_for(httpx.Request(method, self._http.base_url.join(path)))
+        op = self._auth.operation_at(method, path)
         return op.operation_id if op is not None else f"{method} {path}"
 
     async def _request_token(self, form: Mapping[str, str]) -> OAuthTokens:

@@ -14,7 +14,9 @@ The events of one call, in order::
     before_call
       on_refresh       a token refreshed (before the request, or after a 401), with the fleet-lease wait
       on_jose          a request body encrypted or signed (JOSE operations)
-      after_attempt    every HTTP attempt: retries, and the replay after a refresh or an SCA approval
+      after_attempt    every HTTP attempt that got an answer or failed in transport: retries, and the
+                       replay after a refresh or an SCA approval (one cut short by the call's budget or
+                       the response size cap is told by after_call only)
       on_retry         after an attempt that will be sent again: why, and after how long
       on_sca           a 403 challenge handed to the SCA handler: approved, required (raised), failed
     after_call
@@ -61,6 +63,7 @@ __all__ = [
 T = TypeVar("T")
 logger = get_logger("hooks")
 Replay = Literal["token_refresh", "sca"]
+RefreshReason = Literal["initial", "expired", "rejected"]
 _EVENTS = ("before_call", "after_attempt", "on_retry", "on_refresh", "on_sca", "on_jose", "after_call")
 
 
@@ -189,11 +192,12 @@ class RetryInfo(Record):
 
 @record
 class RefreshInfo(Record):
-    """A token refresh: ``reason`` ``"expired"`` (before sending) or ``"rejected"`` (after a 401);
+    """A token refresh: ``reason`` ``"initial"`` (the first token, e.g. client credentials), ``"expired"``
+    (before sending) or ``"rejected"`` (after a 401);
     ``outcome`` ``"renewed"`` (this process asked Wise), ``"adopted"`` (another task or process had
     renewed it) or ``"failed"``; ``lease_wait``: seconds spent waiting for another process's lease."""
 
-    reason: Literal["expired", "rejected"]
+    reason: RefreshReason
     outcome: Literal["renewed", "adopted", "failed"]
     error_type: str | None
     lease_wait: float
@@ -202,7 +206,7 @@ class RefreshInfo(Record):
 
     def __init__(
         self,
-        reason: Literal["expired", "rejected"],
+        reason: RefreshReason,
         outcome: Literal["renewed", "adopted", "failed"],
         error_type: str | None,
         lease_wait: float,
@@ -472,9 +476,7 @@ def note_lease_wait(seconds: float) -> None:
         call.lease_wait += seconds
 
 
-async def observe_refresh(
-    refresh: Callable[[], Awaitable[bool]], reason: Literal["expired", "rejected"]
-) -> None:
+async def observe_refresh(refresh: Callable[[], Awaitable[bool]], reason: RefreshReason) -> None:
     """Run ``refresh`` (True when this process renewed the token) and tell the call's hooks."""
     call = CURRENT_CALL.get()
     if call is None:

@@ -206,7 +206,7 @@ class _RefreshingProvider:
         tokens = self._tokens
         if self._is_stale(tokens):
             used = tokens.access_token if tokens is not None else None
-            await observe_refresh(lambda: self._refresh(used), "expired")
+            await observe_refresh(lambda: self._refresh(used), "expired" if used is not None else "initial")
         assert self._tokens is not None
         return self._tokens.access_token
 
