@@ -33,7 +33,7 @@ help: ## Show this help
 	@echo "  make $(addprefix test-,$(OTHER_PYTHONS)): the suite (less the generator's and fleet load tests) on that Python"
 	@echo "  Variables: WISE_SPEC=<path or URL> (default ../shared/wise-openapi/index.yaml, else Wise's bundle)"
 
-demo: $(INSTALLED) $(GENERATED) ## The main job: a narrated payout through the SDK against FakeWise on a loopback port
+demo: $(INSTALLED) $(GENERATED) ## The main job: a narrated payout through the SDK against FakeWise on a loopback port (WISE_OTEL_CONSOLE=tree: each step's trace)
 	$(PY) -m examples.payout_demo
 
 install: $(INSTALLED) $(NODE_INSTALLED) install-redis ## Create .venv, install wise-async (editable) with dev tools, and Prism (npm ci)

@@ -15,6 +15,10 @@ ratio are recorded too.
   with its bounded read; no parsing) against the plain client. The SDK's own client stores no response
   cookies and joins each path to the base URL once, which a plain client redoes on every request;
   ``sdk_over_lean_httpx`` compares it with a raw client doing the same (what the SDK's layers add).
+* ``facade_otel_noop`` / ``stack_otel_noop``: those two calls with ``OpenTelemetryHooks()`` on the
+  OpenTelemetry API's no-op providers against the same calls without hooks (what instrumenting costs an
+  app that configured no OpenTelemetry SDK; the raw-client ``stack`` request is no logical call, so
+  it only pays the check for hooks).
 * ``parse``: the generated ``_parse_response`` for that body against ``json.loads`` of it.
 * ``construction``: ``WiseClient()`` after the first one in a process (shared TLS context and table).
 * ``operation_table``: building the operation table of 238 operations (in a fresh interpreter).
@@ -251,6 +255,53 @@ async def _stack(rounds: int, per_round: int) -> Figures:
             key: beyond_lean[key] for key in ("ratio", "ratio_min", "ratio_max", "raw_cpu_median_us")
         }
         return figures
+
+
+async def _with_hooks(rounds: int, per_round: int, *, facade: bool) -> Figures:
+    """The same SDK call with ``OpenTelemetryHooks()`` on OpenTelemetry's global providers — the API's
+    no-op ones, as in an app that installed ``wise-async[otel]`` but configured no SDK — against the call
+    on a client without hooks (the ``raw`` side here), interleaved in one process.
+    ``opentelemetry_loaded_without_hooks`` says whether anything before the hooks imported OpenTelemetry
+    (the hook-less side runs as if it were not installed)."""
+    from wise_async import WiseClient
+
+    body = await profiles_body()
+    loaded_without_hooks = any(name.split(".")[0] == "opentelemetry" for name in sys.modules)
+    from wise_async.otel import OpenTelemetryHooks
+
+    async with (
+        WiseClient(personal_token=TOKEN, transport=StaticTransport(body)) as bare,
+        WiseClient(
+            personal_token=TOKEN, transport=StaticTransport(body), hooks=[OpenTelemetryHooks()]
+        ) as hooked,
+    ):
+        if facade:
+
+            async def without() -> Any:
+                return await bare.profiles.list()
+
+            async def with_hooks() -> Any:
+                return await hooked.profiles.list()
+
+        else:
+
+            async def without() -> Any:
+                return (await bare.http_client.get("/v2/profiles")).content
+
+            async def with_hooks() -> Any:
+                return (await hooked.http_client.get("/v2/profiles")).content
+
+        figures = await interleaved(without, with_hooks, rounds=rounds, per_round=per_round)
+    figures["opentelemetry_loaded_without_hooks"] = loaded_without_hooks
+    return figures
+
+
+async def _facade_otel_noop(rounds: int, per_round: int) -> Figures:
+    return await _with_hooks(rounds, per_round, facade=True)
+
+
+async def _stack_otel_noop(rounds: int, per_round: int) -> Figures:
+    return await _with_hooks(rounds, per_round, facade=False)
 
 
 async def _parse(rounds: int, per_round: int) -> Figures:
@@ -575,6 +626,8 @@ MEASURES: dict[str, Callable[[int, int], Awaitable[Figures]]] = {
     "construction": _construction,
     "operation_table": _operation_table,
     "paging": _paging,
+    "facade_otel_noop": _facade_otel_noop,
+    "stack_otel_noop": _stack_otel_noop,
 }
 
 

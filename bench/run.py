@@ -390,6 +390,18 @@ def stack_call(context: Context) -> Figures:
     return _calls("stack", context)
 
 
+@benchmark("facade_call_otel_noop", measure="ratio", target=1.03)
+def facade_call_otel_noop(context: Context) -> Figures:
+    """`wise.profiles.list()` with `OpenTelemetryHooks()` on the API's no-op providers ÷ without hooks."""
+    return _calls("facade_otel_noop", context)
+
+
+@benchmark("stack_call_otel_noop", measure="ratio", target=1.03)
+def stack_call_otel_noop(context: Context) -> Figures:
+    """The raw `wise.http_client` GET on a client with those hooks ÷ on one without."""
+    return _calls("stack_otel_noop", context)
+
+
 @benchmark("parse_profiles", measure="ratio", target=3.0)
 def parse_profiles(context: Context) -> Figures:
     """Generated `_parse_response` of that body (2 profiles) ÷ `json.loads` (all examples: parse_response)."""

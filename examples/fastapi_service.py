@@ -19,6 +19,9 @@ Run it against Wise's sandbox::
 or against FakeWise on your machine (``python -m wise_async.testing serve`` prints these values)::
 
     WISE_BASE_URL=http://127.0.0.1:12111 WISE_API_TOKEN=... uvicorn examples.fastapi_service:app
+
+Add ``WISE_OTEL_CONSOLE=tree`` to see each request's trace (the request span, the SDK's call spans and
+their attempts) printed as a tree; see ``examples/telemetry.py``.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the route signatures at run time, and the
@@ -35,6 +38,7 @@ from pydantic import BaseModel
 from wise_api import wire
 from wise_api.models import QuoteCreateBody
 
+from examples.telemetry import console_hooks, instrument
 from wise_async import APIStatusError, WiseClient, WiseError
 from wise_async.transfer_states import TransferStateHub
 from wise_async.webhooks import (
@@ -55,6 +59,7 @@ def client_from_environment() -> WiseClient:
         personal_token=os.environ["WISE_API_TOKEN"],
         environment="production" if environment == "production" else "sandbox",
         base_url=os.environ.get("WISE_BASE_URL"),
+        hooks=console_hooks(),  # WISE_OTEL_CONSOLE=tree: each request's trace printed (examples/telemetry.py)
     )
 
 
@@ -87,6 +92,7 @@ def create_app(
             yield
 
     app = FastAPI(title="payouts (wise-async example)", lifespan=lifespan)
+    instrument(app)  # with WISE_OTEL_CONSOLE set: each request a span, the SDK's calls under it
     dedupe = deduplicator or InMemoryWebhookDeduplicator()  # Redis / a unique column across workers
     environment = "production" if os.environ.get("WISE_ENVIRONMENT") == "production" else "sandbox"
     wise_webhook = webhook_dependency(environment=environment, public_keys=webhook_public_keys)

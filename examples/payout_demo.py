@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from wise_api.models import QuoteCreateBody, RecipientCreateRequest, RecipientCreateRequestDetails
 
 from examples.fastapi_service import create_app
+from examples.telemetry import console_hooks, traced
 from wise_async import OAuthTokens, PrivateKeyScaSigner, WiseClient
 from wise_async.payouts import PayoutStep
 from wise_async.testing import FakeJose, FakeWise, serve_asgi
@@ -74,13 +75,14 @@ class Narrator:
         self.number += 1
         said: list[str] = []
         began = time.monotonic()
-        try:
-            yield said.append
-        except Exception as exc:
-            print(f"[{self.number:2}] {name:<10} FAILED: {type(exc).__name__}: {exc}", flush=True)
-            raise
-        ms = (time.monotonic() - began) * 1000
-        print(f"[{self.number:2}] {name:<10} {' '.join(said)}  ({ms:.0f} ms)", flush=True)
+        with traced(f"demo {name}"):  # WISE_OTEL_CONSOLE=tree: the step's trace printed below its line
+            try:
+                yield said.append
+            except Exception as exc:
+                print(f"[{self.number:2}] {name:<10} FAILED: {type(exc).__name__}: {exc}", flush=True)
+                raise
+            ms = (time.monotonic() - began) * 1000
+            print(f"[{self.number:2}] {name:<10} {' '.join(said)}  ({ms:.0f} ms)", flush=True)
 
 
 def money(value: object, currency: object) -> str:
@@ -119,7 +121,10 @@ async def run() -> None:
     async with serve_asgi(fake.asgi_app) as wise_server:
         receiver_app = create_app(
             lambda: WiseClient(
-                personal_token=fake.add_personal_token(), base_url=wise_server.base_url, clock=fake.clock.now
+                personal_token=fake.add_personal_token(),
+                base_url=wise_server.base_url,
+                clock=fake.clock.now,
+                hooks=console_hooks(),
             ),
             webhook_public_keys=[fake.webhooks.public_key_b64],
             transfer_states=transfer_updates,
@@ -133,6 +138,7 @@ async def run() -> None:
                 sca_handler=PrivateKeyScaSigner(user_key),
                 on_token_refresh=save_tokens,
                 clock=fake.clock.now,
+                hooks=console_hooks(),
             ) as wise,
         ):
             print(

@@ -15,6 +15,7 @@ DEFERRED = {
     "asyncio",
     "attr",
     "attrs",
+    "opentelemetry",  # wise_async.otel only: a client without OpenTelemetryHooks never loads it
     "uuid",
     "platform",
     "wise_api.models",

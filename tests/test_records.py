@@ -73,6 +73,28 @@ SAMPLES: dict[type[Record], list[dict[str, Any]]] = {
             "send": _send,
         }
     ],
+    wise_async.RetryInfo: [{"attempt": 1, "reason": "429", "delay": 0.5}],
+    wise_async.RefreshInfo: [
+        {
+            "reason": "rejected",
+            "outcome": "renewed",
+            "error_type": None,
+            "lease_wait": 0.0,
+            "start_time_ns": 1,
+            "duration": 0.1,
+        }
+    ],
+    wise_async.ScaInfo: [
+        {
+            "operation_id": "transferFund",
+            "handler": "PrivateKeyScaSigner",
+            "outcome": "approved",
+            "error_type": None,
+            "start_time_ns": 1,
+            "duration": 0.1,
+        }
+    ],
+    wise_async.JoseInfo: [{"method": "jwe", "start_time_ns": 1, "duration": 0.1}],
     ClientDefaults: [{}, {"max_retries": 1, "headers": {"a": "b"}}],
     EnvironmentSettings: [{}, {"api_token": "t", "environment": "production"}],
     OperationSpec: [

@@ -27,6 +27,7 @@ from ._api_version import pin_api_version
 from ._environment import Environment
 from ._exceptions import APIResponseValidationError, ConfigurationError, MissingCredentialsError
 from ._header_values import check_header_fields, credential_problem
+from ._hooks import approve_observed
 from ._idempotency import apply_idempotency, random_uuid_text
 from ._operations import OperationSpec, OperationTable
 from ._options import SCA_HANDLER_EXTENSION, SCA_SEND_EXTENSION
@@ -148,6 +149,10 @@ class WiseAuth(httpx.Auth):
             path = path[len(self._base_path) :] or "/"
         return self._operations.match(request.method, path)
 
+    def operation_at(self, method: str, path: str) -> OperationSpec | None:
+        """The operation at ``path`` as the bundle writes it (``/v1/...``, no base path)."""
+        return self._operations.match(method, path)
+
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         raise RuntimeError("wise-async is async-only: use httpx.AsyncClient")
         yield request  # pragma: no cover
@@ -215,7 +220,7 @@ class WiseAuth(httpx.Auth):
             send = request.extensions.get(SCA_SEND_EXTENSION) or self._send_raw
             context = ScaContext(one_time_token, request, response, op, send)
             handler: ScaHandler = request.extensions.get(SCA_HANDLER_EXTENSION) or self._sca
-            approval = await handler.approve(context)
+            approval = await approve_observed(handler, context)
             check_header_fields("the SCA handler's approval", approval, ConfigurationError)
             request.headers.update(approval)
             request.extensions[SCA_ATTEMPTED] = True

@@ -17,7 +17,7 @@ import os
 import ssl
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
@@ -44,6 +44,7 @@ from ._exceptions import (
     make_status_error,
 )
 from ._header_values import check_header_fields, clean_credential
+from ._hooks import Hooks, HookSet
 from ._http_client import OwnedHttpClient
 from ._jose_transport import JoseSupport
 from ._operations import OperationTable, default_table
@@ -151,6 +152,9 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
     ``jose_keys`` (a :class:`~wise_async.jose.JoseKeyring`, or an RSA ``ClientKeyPair``) turns on JOSE for
     the operations that speak it (SCA PIN / device fingerprint, playgrounds); see ``wise_async.jose``.
 
+    ``hooks`` (:class:`~wise_async.Hooks` instances, e.g. ``wise_async.otel.OpenTelemetryHooks()``) are
+    told about every logical call: its attempts, retries, token refreshes and SCA challenges.
+
     ``api_version="2026Q3"`` pins the operations Wise has moved to calendar versions (paths such as
     ``/2026Q4/...`` in the bundle) to that quarter; by default each goes where the bundle says.
     """
@@ -188,6 +192,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         default_headers: Mapping[str, str] | None = None,
         cert: str | tuple[str, str] | tuple[str, str, str] | None = None,
         ssl_context: ssl.SSLContext | None = None,
+        hooks: Sequence[Hooks] | None = None,
     ) -> None:
         settings = EnvironmentSettings.read()
         if personal_token is None and access_token is None and token_provider is None:
@@ -208,6 +213,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         check_header_fields("default_headers", default_headers or {}, ConfigurationError)
         self._defaults = ClientDefaults(timeout=timeout, headers=dict(default_headers or {}))
         self._clock = clock
+        self._hooks = HookSet.of(hooks)
         self.api_version = check_api_version(api_version)
         """The calendar version (``"2026Q4"``) pinned for operations Wise has moved; None: the bundle's."""
         self._on_token_refresh = on_token_refresh  # also for pairs adopted from code exchanges
@@ -501,7 +507,14 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         return await self._within_budget(download, budget, operation_id)
 
     async def _within_budget(self, call: Awaitable[T], budget: float | None, operation_id: str) -> T:
-        """Run one logical call: closed-client check, the whole-call budget, typed errors only."""
+        """Run one logical call (told to the client's hooks, if any)."""
+        hooks = self._hooks
+        if hooks is not None and hooks.wanted():
+            return await hooks.observe(operation_id, self._budgeted(call, budget, operation_id))
+        return await self._budgeted(call, budget, operation_id)
+
+    async def _budgeted(self, call: Awaitable[T], budget: float | None, operation_id: str) -> T:
+        """Closed-client check, the whole-call budget, typed errors only."""
         if self._http.is_closed:
             close = getattr(call, "close", None)
             if close is not None:
@@ -540,8 +553,13 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
                 "content": content,
                 "extensions": {SCA_SIDE_REQUEST: True},
             },
-            operation_id=f"{method} {path}",
+            operation_id=self._operation_id_of(method, path),
         )
+
+    def _operation_id_of(self, method: str, path: str) -> str:
+        """The operationId of a request the SDK sends itself (the SCA handler's), else method and path."""
+        op = self._auth.operation_at(method, path)
+        return op.operation_id if op is not None else f"{method} {path}"
 
     async def _request_token(self, form: Mapping[str, str]) -> OAuthTokens:
         """POST /oauth/token with HTTP Basic client credentials (form body, as Wise requires)."""

@@ -38,6 +38,7 @@ re-encrypts and sends once more. A JWS that fails verification triggers one refe
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
@@ -45,6 +46,7 @@ import httpx
 
 from ._compact import as_compact, compact_segments
 from ._exceptions import InvalidRequestError
+from ._hooks import note_jose
 from ._redaction import get_logger
 
 if TYPE_CHECKING:
@@ -164,7 +166,10 @@ class JoseTransport(httpx.AsyncBaseTransport):
         wise_key: WisePublicKey | None = None
         if plaintext is not None and method != "jws":
             wise_key = await keyring.wise_encryption_key()
+        started = time.perf_counter()
         body, jwe_request = self._protect(request, method, plaintext, prebuilt, keyring, wise_key)
+        if plaintext is not None:
+            await note_jose(method, started)
         response = await self._send(request, method, body)
 
         if response.status_code == 500 and wise_key is not None and plaintext is not None:
@@ -180,7 +185,9 @@ class JoseTransport(httpx.AsyncBaseTransport):
                 method,
                 request.url.path,
             )
+            started = time.perf_counter()
             body, jwe_request = self._protect(request, method, plaintext, prebuilt, keyring, fresh)
+            await note_jose(method, started)
             response = await self._send(request, method, body)
         caller_built = prebuilt is not None
         if response.is_success:

@@ -27,6 +27,7 @@ from typing import Protocol, runtime_checkable
 import httpx
 
 from ._budget import CURRENT_BUDGET, sleep_with_anyio
+from ._hooks import note_rate_limit_wait
 from ._redaction import get_logger
 from ._retry import parse_retry_after
 
@@ -160,6 +161,7 @@ class RateLimitedTransport(httpx.AsyncBaseTransport):
         finally:
             if budget is not None and deadline is not None:
                 budget.deadline = deadline + (self._now() - queued_at)
+        note_rate_limit_wait(self._now() - queued_at)
         response = await self._transport.handle_async_request(request)
         if response.status_code == 429:
             seconds = parse_retry_after(response.headers)

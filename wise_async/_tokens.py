@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from ._budget import sleep_with_anyio
 from ._exceptions import APIStatusError, ConfigurationError, MissingCredentialsError
 from ._header_values import credential_problem
+from ._hooks import note_lease_wait, observe_refresh
 from ._record import Record, record, set_field
 from ._redaction import get_logger
 from ._token_store import MemoryTokenStore, TokenKey, TokenStore, TokenStoreError
@@ -208,37 +209,39 @@ class _RefreshingProvider:
             await self._load()
         tokens = self._tokens
         if self._is_stale(tokens):
-            await self._refresh(tokens.access_token if tokens is not None else None)
+            used = tokens.access_token if tokens is not None else None
+            await observe_refresh(lambda: self._refresh(used), "expired" if used is not None else "initial")
         assert self._tokens is not None
         return self._tokens.access_token
 
     async def invalidate(self, used_token: str) -> bool:
-        await self._refresh(used_token)
+        await observe_refresh(lambda: self._refresh(used_token), "rejected")
         return True
 
-    async def _refresh(self, used: str | None) -> None:
+    async def _refresh(self, used: str | None) -> bool:
         """Make ``self._tokens`` a usable pair other than ``used``: adopt one from the store, or take
-        the refresh lease and renew. Waiters poll the store, so a dead lease holder costs at most the
-        store's lease time."""
+        the refresh lease and renew (True). Waiters poll the store, so a dead lease holder costs at most
+        the store's lease time."""
         async with self._lock:
             if self._replaces(self._tokens, used):
-                return  # another task of this process already did it
+                return False  # another task of this process already did it
             delay = LEASE_POLL_INITIAL
             while True:
                 current = await self._store.load(self._key)
                 if self._replaces(current, used):
                     self._tokens = current
-                    return
+                    return False
                 lease = await self._store.try_lease(self._key)
                 if lease is not None:
                     break
+                note_lease_wait(delay)
                 await sleep_with_anyio(delay)
                 delay = min(delay * 2, LEASE_POLL_MAX)
             async with lease:
                 current = await self._store.load(self._key)
                 if self._replaces(current, used):
                     self._tokens = current
-                    return
+                    return False
                 if current is not None:
                     self._tokens = current
                 try:
@@ -249,7 +252,7 @@ class _RefreshingProvider:
                     current = await self._store.load(self._key) if exc.status_code == 400 else None
                     if self._replaces(current, used):
                         self._tokens = current
-                        return
+                        return False
                     raise
                 self._tokens = new
                 try:
@@ -259,6 +262,7 @@ class _RefreshingProvider:
                     # hands the pair to the app. Others read the old pair until the next save.
                     logger.error("refreshed tokens for %s could not be stored: %s", self._key, exc)
             await self._refreshed(new)
+        return True
 
     async def _refreshed(self, tokens: OAuthTokens) -> None:
         """Runs once per refresh, fleet-wide: only in the process that renewed."""

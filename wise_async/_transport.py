@@ -26,6 +26,7 @@ import httpx
 from ._body import DEFAULT_MAX_RESPONSE_BYTES, read_bounded
 from ._budget import sleep_with_anyio
 from ._exceptions import APIConnectionError, APITimeoutError, RedirectError
+from ._hooks import CURRENT_CALL
 from ._idempotency import idempotency_key_of
 from ._options import MAX_RETRIES_EXTENSION
 from ._redaction import get_logger, redact_text, single_line
@@ -137,12 +138,17 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         if retries is not None and retries != policy.max_retries:
             policy = replace(policy, max_retries=retries)
         debug = logger.isEnabledFor(logging.DEBUG)
+        call = CURRENT_CALL.get()  # the logical call's hooks, if its client has any
         has_key: bool | None = None  # read from the request only when a retry is considered
         attempt = 0
         while True:
             started = time.monotonic() if debug else 0.0
+            if call is not None:
+                call.attempt_started()
             try:
                 response = await self._attempt(request)
+                if call is not None:
+                    await call.attempt_done(request, response, None)
                 if response.status_code not in RETRYABLE_STATUS_CODES and not debug:
                     if 300 <= response.status_code < 400:
                         raise await self._redirect_error(request, response)
@@ -158,6 +164,8 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                         response.headers.get("x-trace-id"),
                     )
             except (httpx.TransportError, httpx.DecodingError) as exc:
+                if call is not None:
+                    await call.attempt_done(request, None, exc)
                 if has_key is None:
                     has_key = idempotency_key_of(request) is not None
                 if not should_retry(
@@ -177,6 +185,8 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                     attempt + 1,
                     delay,
                 )
+                if call is not None:
+                    await call.retrying(type(exc).__name__, delay)
             else:
                 if 300 <= response.status_code < 400:
                     raise await self._redirect_error(request, response)
@@ -202,6 +212,8 @@ class RetryingTransport(httpx.AsyncBaseTransport):
                     attempt + 1,
                     delay,
                 )
+                if call is not None:
+                    await call.retrying(str(response.status_code), delay)
             attempt += 1
             await self._sleep(delay)
 

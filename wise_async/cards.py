@@ -29,6 +29,7 @@ Every method takes the per-call options of any SDK call (``timeout=``, ``max_ret
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
@@ -47,6 +48,7 @@ from ._exceptions import (
     make_status_error,
 )
 from ._header_values import credential_problem
+from ._hooks import note_jose
 from ._jose import (
     JWE_REQUEST_ALGORITHMS,
     JoseKeyError,
@@ -521,9 +523,11 @@ class CardSecrets:
 
         async def run(send: SendRequest) -> dict[str, Any]:
             key = await self._encryption_key(send)
+            started = time.perf_counter()
             body, jwe_request = build_card_encrypted_payload(
                 payload, key.key, key_version=key.version, alg=chosen
             )
+            await note_jose("jwe", started)
             response = await self._post_approvable(send, kind, target, body, jwe_request)
             if response.status_code in _KEY_SUSPECT_STATUSES:
                 fresh = await self._encryption_key(send, refresh=True)
@@ -531,9 +535,11 @@ class CardSecrets:
                     logger.info(
                         "card key changed (version %d -> %d); re-encrypting once", key.version, fresh.version
                     )
+                    started = time.perf_counter()
                     body, jwe_request = build_card_encrypted_payload(
                         payload, fresh.key, key_version=fresh.version, alg=chosen
                     )
+                    await note_jose("jwe", started)
                     response = await self._post_approvable(send, kind, target, body, jwe_request)
             return self._read(response, jwe_request)
 

@@ -128,18 +128,23 @@ async def test_no_secret_in_any_log_line_error_or_repr_over_a_real_socket(
     assert any(r.name == "httpx" for r in caplog.records), "httpx request lines were captured"
     texts.append(caplog.text)
     secrets = [s for s in secrets if s]
-    leaks = [
+    leaks = leaks_of(secrets, texts)
+    print(
+        f"\nDEBUG capture: {len(caplog.records)} log records, {len(texts)} texts, {len(secrets)} secrets, "
+        f"{len(leaks)} leaks"
+    )
+    assert not leaks, leaks[:5]
+
+
+def leaks_of(secrets: list[str], texts: list[str]) -> list[tuple[str, str]]:
+    """Each secret found whole in a text (not as part of a longer token), with the text around it."""
+    return [
         (secret, text[max(0, m.start() - 60) : m.end() + 20])
         for text in texts
         for secret in secrets
         for m in [re.search(rf"(?<![0-9A-Za-z]){re.escape(secret)}(?![0-9A-Za-z])", text)]
         if m is not None
     ]
-    print(
-        f"\nDEBUG capture: {len(caplog.records)} log records, {len(texts)} texts, {len(secrets)} secrets, "
-        f"{len(leaks)} leaks"
-    )
-    assert not leaks, leaks[:5]
 
 
 def _signatures(fake: FakeWise) -> list[Any]:
