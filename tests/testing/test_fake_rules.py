@@ -59,6 +59,8 @@ def test_rules_command_lists_each_rule_with_its_source(capsys: pytest.CaptureFix
     for entry in RULES:
         assert f"ok   {entry.name} ({entry.operation})" in out
     assert "409 transfer.cancellation.not.allowed; body errors" in out
+    assert main(["rules", "--quiet"]) == 0  # what make test runs: only what is not enforced
+    assert capsys.readouterr().out == f"fake rules: {len(RULES)}/{len(RULES)} enforced\n"
 
 
 def test_the_readme_lists_every_rule() -> None:
