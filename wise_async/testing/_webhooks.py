@@ -301,6 +301,21 @@ class FakeWebhooks:
                     OutgoingWebhook(subscription["id"], subscription["delivery"]["url"], delivery)
                 )
 
+    def queue_test_notification(self, subscription: dict[str, Any]) -> WebhookDelivery:
+        """A test notification for ``subscription`` (its event type and version, the spec's sample data,
+        ``X-Test-Notification: true``), queued like any other delivery."""
+        event_type, version = subscription["trigger_on"], subscription["delivery"]["version"]
+        described = _spec_events().get(event_type)
+        with self._fake._lock:
+            delivery = self.delivery(
+                event_type,
+                schema_version=version if described is None or version in described else None,
+                subscription_id=subscription["id"],
+                test_notification=True,
+            )
+            self.outbox.append(OutgoingWebhook(subscription["id"], subscription["delivery"]["url"], delivery))
+        return delivery
+
     def pending(self) -> list[OutgoingWebhook]:
         with self._fake._lock:
             return [item for item in self.outbox if item.state == "pending"]
