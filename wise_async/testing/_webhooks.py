@@ -106,7 +106,8 @@ class OutgoingWebhook:
 
 
 class FakeWebhooks:
-    """Signs and sends deliveries with a test RSA key (generated on first use unless given)."""
+    """Signs and sends deliveries with a test RSA key (given, else derived from the fake's seed on first
+    use), and keeps the deliveries state changes owe subscriptions in :attr:`outbox`."""
 
     def __init__(self, fake: FakeWise, *, key: rsa.RSAPrivateKey | None = None) -> None:
         self._fake = fake
