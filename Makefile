@@ -79,6 +79,7 @@ dist: $(INSTALLED) $(GENERATED) ## Build the wheel and sdist into dist/ (both ca
 test: install $(GENERATED) ## Everything: surface lock, the suite on Python 3.11, 3.10, 3.12, 3.13, then the built wheel from outside
 	$(PY) -m codegen.surface openapi/surface.lock generated/wise_api/surface.lock
 	$(PY) -m wise_async.testing answered
+	$(PY) -m wise_async.testing rules --quiet
 	@rm -rf $(RESULTS)
 	$(MAKE) --no-print-directory test-3.11
 	@# the other Pythons and the wheel, two at a time (one per core); each one's output when it is done

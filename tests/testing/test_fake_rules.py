@@ -13,17 +13,14 @@ from wise_async import WiseClient
 from wise_async.testing import FakeWise, _routes_transfers, serve_asgi
 from wise_async.testing import _transfer_states as transfer_states
 from wise_async.testing.__main__ import main
-from wise_async.testing._rule_checks import CHECKS, check_rule, sdk_options
+from wise_async.testing._rule_checks import CHECKS, Connect, check_rule, sdk_options
 from wise_async.testing._rules import RULES, rule
 
 
 @contextlib.asynccontextmanager
-async def served_client(fake: FakeWise, token: str) -> AsyncIterator[WiseClient]:
-    async with (
-        serve_asgi(fake.asgi_app) as server,
-        WiseClient(personal_token=token, base_url=server.base_url, **sdk_options(fake)) as wise,
-    ):
-        yield wise
+async def served(fake: FakeWise) -> AsyncIterator[Connect]:
+    async with serve_asgi(fake.asgi_app) as server:
+        yield lambda **credentials: WiseClient(base_url=server.base_url, **sdk_options(fake), **credentials)
 
 
 def test_every_rule_has_a_check_and_a_source() -> None:
@@ -36,7 +33,7 @@ def test_every_rule_has_a_check_and_a_source() -> None:
 @pytest.mark.parametrize("entry", RULES, ids=lambda entry: entry.name)
 async def test_rule_is_enforced_over_loopback(entry: object) -> None:
     assert entry in RULES
-    assert await check_rule(rule(entry.name), served_client) is None  # type: ignore[attr-defined]
+    assert await check_rule(rule(entry.name), served) is None  # type: ignore[attr-defined]
 
 
 async def test_a_check_fails_when_the_fake_lets_the_breach_through(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -59,6 +56,8 @@ def test_rules_command_lists_each_rule_with_its_source(capsys: pytest.CaptureFix
     for entry in RULES:
         assert f"ok   {entry.name} ({entry.operation})" in out
     assert "409 transfer.cancellation.not.allowed; body errors" in out
+    assert main(["rules", "--quiet"]) == 0  # what make test runs: only what is not enforced
+    assert capsys.readouterr().out == f"fake rules: {len(RULES)}/{len(RULES)} enforced\n"
 
 
 def test_the_readme_lists_every_rule() -> None:

@@ -14,7 +14,8 @@ import httpx
 
 from wise_async import WiseClient
 from wise_async.testing import FakeWise, serve_asgi
-from wise_async.testing._rule_checks import RuleWorld, in_process_client, sdk_options
+from wise_async.testing._rule_checks import RuleWorld, sdk_options
+from wise_async.testing._rule_checks import in_process as reach_in_process
 from wise_async.webhooks import construct_event
 
 Scope = MutableMapping[str, Any]
@@ -62,8 +63,8 @@ async def subscribe(
 @contextlib.asynccontextmanager
 async def in_process() -> AsyncIterator[RuleWorld]:
     fake = FakeWise()
-    async with in_process_client(fake, fake.add_personal_token()) as wise:
-        yield RuleWorld(fake, wise)
+    async with reach_in_process(fake) as connect, connect(personal_token=fake.add_personal_token()) as wise:
+        yield RuleWorld(fake, wise, connect)
 
 
 async def test_each_state_change_is_queued_signed_for_each_matching_subscription() -> None:
@@ -97,24 +98,18 @@ async def test_each_state_change_is_queued_signed_for_each_matching_subscription
 
 
 async def test_an_application_subscription_hears_every_profile() -> None:
-    fake = FakeWise()
-    fake.add_client("partner", "secret")
-    async with in_process_client(fake, fake.add_personal_token()) as wise:
-        world = RuleWorld(fake, wise)
-        async with WiseClient(
-            client_id="partner",
-            client_secret="secret",
-            transport=fake.transport(),
-            base_url="https://api.wise-sandbox.com",
-        ) as app_client:
+    async with in_process() as world:
+        world.fake.add_client("partner", "secret")
+        async with world.connect(client_id="partner", client_secret="secret") as application:
             body = {
                 "name": "all",
                 "trigger_on": "transfers#state-change",
                 "delivery": {"version": "4.0.0", "url": "https://p.example/h"},
             }
-            subscription = await app_client.webhooks.application_subscription_create("partner", body=body)
+            subscription = await application.webhooks.application_subscription_create("partner", body=body)
         transfer = await world.transfer()
-        await wise.transfers.cancel(transfer.id)
+        await world.wise.transfers.cancel(transfer.id)
+        fake = world.fake
     (item,) = fake.webhooks.outbox
     assert item.subscription_id == str(subscription.id)
     assert item.delivery.json()["data"]["current_state"] == "cancelled"
@@ -130,15 +125,17 @@ async def test_served_fake_posts_to_the_subscription_url_and_retries_on_schedule
     fake = FakeWise()
     fake.webhooks.retry_delays = (0.05, 0.05)
     flaky, down = Receiver(500, 503), Receiver(500, 500, 500, 500)
+
+    def connect(**credentials: Any) -> WiseClient:
+        return WiseClient(base_url=server.base_url, **sdk_options(fake), **credentials)
+
     async with (
         serve_asgi(fake.asgi_app) as server,
         serve_asgi(flaky) as flaky_url,
         serve_asgi(down) as down_url,
-        WiseClient(
-            personal_token=fake.add_personal_token(), base_url=server.base_url, **sdk_options(fake)
-        ) as wise,
+        connect(personal_token=fake.add_personal_token()) as wise,
     ):
-        world = RuleWorld(fake, wise)
+        world = RuleWorld(fake, wise, connect)
         await subscribe(world, f"{flaky_url.base_url}/wise/webhooks")
         await subscribe(world, f"{down_url.base_url}/wise/webhooks")
         await subscribe(world, "https://not-loopback.example/hook")

@@ -140,6 +140,7 @@ def test_public_names_are_pinned() -> None:
         "FaultKind",
         "Faults",
         "JoseHook",
+        "OutgoingWebhook",
         "RecordedRequest",
         "RegisteredClientKey",
         "Rejection",

@@ -2,7 +2,9 @@
 
 Serve it to httpx with ``FakeWise.transport()``, as ASGI with ``FakeWise.asgi_app``, on a loopback socket
 with ``serve_asgi(fake.asgi_app)`` or ``python -m wise_async.testing serve``; drive time with
-``FakeWise.clock``; inject failures with ``FakeWise.faults``; inspect ``FakeWise.requests``.
+``FakeWise.clock``; inject failures with ``FakeWise.faults``; inspect ``FakeWise.requests``. Its business
+rules (one table, ``python -m wise_async.testing rules``) and the sandbox's transfer lifecycle are Wise's;
+each status change sends ``transfers#state-change`` to the subscriptions made through the API.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from ._http import FakeRequest, FakeResponse, RecordedRequest, Rejection
 from ._jose_hook import JoseHook
 from ._server import ServedApp, serve_asgi
 from ._store import BalanceMovement
-from ._webhooks import FakeWebhooks, WebhookDelivery
+from ._webhooks import FakeWebhooks, OutgoingWebhook, WebhookDelivery
 
 __all__ = [
     "BalanceMovement",
@@ -32,6 +34,7 @@ __all__ = [
     "FaultKind",
     "Faults",
     "JoseHook",
+    "OutgoingWebhook",
     "RecordedRequest",
     "RegisteredClientKey",
     "Rejection",

@@ -90,7 +90,7 @@ def answered() -> int:
     return 1 if missing else 0
 
 
-def rules() -> int:
+def rules(*, quiet: bool = False) -> int:
     from ._rule_checks import check_rules
     from ._rules import RULES
 
@@ -98,6 +98,8 @@ def rules() -> int:
     enforced = sum(problem is None for problem in problems.values())
     for entry in RULES:
         problem = problems[entry.name]
+        if quiet and problem is None:
+            continue
         error = f"{entry.status} {entry.code or '(success)'}"
         if not entry.error_documented:
             error += " [error shape: the fake's choice, Wise documents the rule only]"
@@ -133,12 +135,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve_cmd.add_argument("--jose", action="store_true", help="speak JOSE as Wise does (FakeJose)")
     serve_cmd.add_argument("--log-level", default="warning", help="uvicorn's log level")
     commands.add_parser("answered", help="count the operations FakeWise answers; exit 1 below all")
-    commands.add_parser("rules", help="list FakeWise's business rules and check each through the SDK")
+    rules_cmd = commands.add_parser(
+        "rules", help="list FakeWise's business rules and check each through the SDK"
+    )
+    rules_cmd.add_argument("--quiet", action="store_true", help="list only the rules not enforced")
     args = parser.parse_args(argv)
     if args.command == "answered":
         return answered()
     if args.command == "rules":
-        return rules()
+        return rules(quiet=args.quiet)
     return _serve_or_explain(args)
 
 

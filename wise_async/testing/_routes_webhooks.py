@@ -134,6 +134,20 @@ def application_delete(fake: FakeWise, call: Call) -> FakeResponse:
     return empty_response(204)
 
 
+@route(
+    "POST",
+    "/v3/applications/{clientKey}/subscriptions/{subscriptionId}/test-notifications",
+    "webhookApplicationSubscriptionTest",
+    "client",
+)
+def application_test(fake: FakeWise, call: Call) -> FakeResponse:
+    found = _owned(fake, _application_scope(call), call.params["subscriptionId"])
+    delivery = fake.webhooks.queue_test_notification(found)
+    return json_response(
+        200, [{"delivery_id": delivery.delivery_id, "created_at": format_iso(fake.clock.now())}]
+    )
+
+
 ROUTES = [
     profile_create,
     profile_list,
@@ -143,4 +157,5 @@ ROUTES = [
     application_list,
     application_get,
     application_delete,
+    application_test,
 ]

@@ -20,7 +20,7 @@ from .._sca import PartnerScaSolver
 from ._fake import FakeWise
 from ._rules import RULES, Rule, rule
 
-__all__ = ["CHECKS", "RuleBroken", "RuleWorld", "check_rules", "in_process_client"]
+__all__ = ["CHECKS", "RuleBroken", "RuleWorld", "check_rule", "check_rules", "in_process", "sdk_options"]
 
 IBAN = "DE89370400440532013000"
 
@@ -35,6 +35,8 @@ class RuleWorld:
 
     fake: FakeWise
     wise: WiseClient
+    connect: Connect
+    """Another SDK client on the same fake, with other credentials."""
 
     @property
     def profile_id(self) -> int:
@@ -271,6 +273,22 @@ async def _subscription_request(world: RuleWorld) -> None:
     _expect([s.id for s in listed] == [created.id], "the subscription is not listed")
 
 
+async def _test_notification_queued(world: RuleWorld) -> None:
+    world.fake.add_client("partner", "partner-secret")
+    hook = {"version": "4.0.0", "url": "http://127.0.0.1:9/wise"}
+    body = {"name": "all", "trigger_on": "transfers#state-change", "delivery": hook}
+    async with world.connect(client_id="partner", client_secret="partner-secret") as app:
+        subscription = await app.webhooks.application_subscription_create("partner", body=body)
+        queued = await app.webhooks.application_subscription_test("partner", uuid.UUID(str(subscription.id)))
+    (item,) = world.fake.webhooks.outbox
+    _expect(
+        [str(getattr(q, "delivery_id", "")) for q in queued] == [item.delivery.delivery_id],
+        f"the answer {queued!r} does not name the queued delivery",
+    )
+    _expect(item.delivery.headers.get("X-Test-Notification") == "true", "not flagged as a test")
+    _expect(item.delivery.json()["subscription_id"] == str(subscription.id), "another subscription's")
+
+
 CHECKS: dict[str, Callable[[RuleWorld], Awaitable[None]]] = {
     "transfer-idempotency": _transfer_idempotency,
     "transfer-one-per-quote": _transfer_one_per_quote,
@@ -286,10 +304,14 @@ CHECKS: dict[str, Callable[[RuleWorld], Awaitable[None]]] = {
     "cancel-not-after-conversion": _cancel_not_after_conversion,
     "topup-currency-of-balance": _topup_currency_of_balance,
     "verification-owned-profile": _verification_owned_profile,
+    "test-notification-queued": _test_notification_queued,
     "subscription-request": _subscription_request,
 }
 
-ClientFactory = Callable[[FakeWise, str], contextlib.AbstractAsyncContextManager[WiseClient]]
+Connect = Callable[..., WiseClient]
+"""A client on the fake: ``connect(personal_token=...)``, ``connect(client_id=..., client_secret=...)``."""
+Reach = Callable[[FakeWise], contextlib.AbstractAsyncContextManager[Connect]]
+"""How checks reach a fake: in-process (:func:`in_process`) or served on a socket (the tests)."""
 
 
 def sdk_options(fake: FakeWise) -> dict[str, Any]:
@@ -302,28 +324,30 @@ def sdk_options(fake: FakeWise) -> dict[str, Any]:
 
 
 @contextlib.asynccontextmanager
-async def in_process_client(fake: FakeWise, token: str) -> AsyncIterator[WiseClient]:
-    async with WiseClient(
-        personal_token=token,
-        transport=fake.transport(),
-        base_url="https://api.wise-sandbox.com",
-        **sdk_options(fake),
-    ) as wise:
-        yield wise
+async def in_process(fake: FakeWise) -> AsyncIterator[Connect]:
+    def connect(**credentials: Any) -> WiseClient:
+        return WiseClient(
+            transport=fake.transport(),
+            base_url="https://api.wise-sandbox.com",
+            **sdk_options(fake),
+            **credentials,
+        )
+
+    yield connect
 
 
-async def check_rule(entry: Rule, client: ClientFactory = in_process_client) -> str | None:
+async def check_rule(entry: Rule, reach: Reach = in_process) -> str | None:
     """None when the fake enforces ``entry`` as its row says, else why not."""
     fake = FakeWise()
     token = fake.add_personal_token()
     try:
-        async with client(fake, token) as wise:
-            await CHECKS[entry.name](RuleWorld(fake, wise))
+        async with reach(fake) as connect, connect(personal_token=token) as wise:
+            await CHECKS[entry.name](RuleWorld(fake, wise, connect))
     except Exception as problem:  # any way a check fails is a rule not enforced
         return f"{type(problem).__name__}: {problem}"
     return None
 
 
-async def check_rules(client: ClientFactory = in_process_client) -> dict[str, str | None]:
+async def check_rules(reach: Reach = in_process) -> dict[str, str | None]:
     """Every rule of the table → None when enforced, else the problem."""
-    return {entry.name: await check_rule(entry, client) for entry in RULES}
+    return {entry.name: await check_rule(entry, reach) for entry in RULES}

@@ -212,6 +212,18 @@ RULES: tuple[Rule, ...] = (
         error_documented=False,
     ),
     Rule(
+        "test-notification-queued",
+        "webhookApplicationSubscriptionTest",
+        "a test notification is queued for the application subscription, in its event type and version, "
+        "with X-Test-Notification: true; the answer holds its delivery id",
+        f"{SPEC} webhookApplicationSubscriptionTest: 'The API returns the delivery IDs of the notifications "
+        "that have been successfully queued for sending'; 'a \"test notification\" flag set to true'",
+        200,
+        None,
+        "[{delivery_id, created_at}]",
+        lenient="the data is the spec's sample for the event (Wise sends ids of zero and random UUIDs)",
+    ),
+    Rule(
         "subscription-request",
         "webhookProfileSubscriptionCreate",
         "a subscription needs name, trigger_on, delivery.version and delivery.url",

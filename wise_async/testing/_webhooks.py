@@ -106,7 +106,8 @@ class OutgoingWebhook:
 
 
 class FakeWebhooks:
-    """Signs and sends deliveries with a test RSA key (generated on first use unless given)."""
+    """Signs and sends deliveries with a test RSA key (given, else derived from the fake's seed on first
+    use), and keeps the deliveries state changes owe subscriptions in :attr:`outbox`."""
 
     def __init__(self, fake: FakeWise, *, key: rsa.RSAPrivateKey | None = None) -> None:
         self._fake = fake
@@ -300,6 +301,21 @@ class FakeWebhooks:
                 self.outbox.append(
                     OutgoingWebhook(subscription["id"], subscription["delivery"]["url"], delivery)
                 )
+
+    def queue_test_notification(self, subscription: dict[str, Any]) -> WebhookDelivery:
+        """A test notification for ``subscription`` (its event type and version, the spec's sample data,
+        ``X-Test-Notification: true``), queued like any other delivery."""
+        event_type, version = subscription["trigger_on"], subscription["delivery"]["version"]
+        described = _spec_events().get(event_type)
+        with self._fake._lock:
+            delivery = self.delivery(
+                event_type,
+                schema_version=version if described is None or version in described else None,
+                subscription_id=subscription["id"],
+                test_notification=True,
+            )
+            self.outbox.append(OutgoingWebhook(subscription["id"], subscription["delivery"]["url"], delivery))
+        return delivery
 
     def pending(self) -> list[OutgoingWebhook]:
         with self._fake._lock:
