@@ -84,9 +84,10 @@ async def wait_for_slot(
     """Reserve a slot and sleep until it; reserve again if this task woke up too late to use it.
 
     The wait is counted from the limiter's answer, so a request never leaves before its slot. A task
-    that keeps waking up late (a starved process) sends after ``MAX_RESERVATIONS`` tries rather than
-    waiting forever. A task that slept asks ``recheck`` before it goes: a 429 may have paused the
-    bucket meanwhile, and then ``recheck`` has taken a slot after the pause (its wait is returned).
+    that slept asks ``recheck`` before it goes: a 429 may have paused the bucket meanwhile, and then
+    ``recheck`` has taken a slot after the pause (its wait is returned). Lateness is judged after that
+    round trip; a task that keeps being late (a starved process) sends after ``MAX_RESERVATIONS``
+    tries rather than waiting forever.
     """
     wait = await reserve()
     reservations = 1
@@ -94,16 +95,17 @@ async def wait_for_slot(
         slot = clock() + wait
         while (now := clock()) < slot:
             await sleep_queued(slot - now, sleep)
-        if now - slot > lateness and reservations < MAX_RESERVATIONS:
-            logger.debug("woke %.3fs after its slot; taking a new one", now - slot)
-            wait = await reserve()
-            reservations += 1
-            continue
         paused = await recheck()
-        if paused is None:
+        if paused is not None:
+            logger.debug("the bucket was paused (a 429) while waiting; next slot in %.3fs", paused)
+            wait = paused
+            continue
+        late = clock() - slot  # after the recheck's round trip: that is when the request leaves
+        if late <= lateness or reservations >= MAX_RESERVATIONS:
             return
-        logger.debug("the bucket was paused (a 429) while waiting; next slot in %.3fs", paused)
-        wait = paused
+        logger.debug("%.3fs past its slot; taking a new one", late)
+        wait = await reserve()
+        reservations += 1
 
 
 def bucket_timing(rate: float, burst: int) -> tuple[float, float, float]:

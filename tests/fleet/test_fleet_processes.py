@@ -44,6 +44,7 @@ class Arrival:
     at: float
     path: str
     status: int = 0
+    call: str = ""  # the worker's X-Call header
 
 
 @dataclass
@@ -56,11 +57,23 @@ class ServedFake:
     stalled: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     url: str = ""
+    rate_limit_at: int | None = None  # answer this many-th request (1-based) with a 429
+    retry_after: int = 2
 
     async def app(self, scope: Any, receive: Any, send: Any) -> None:
         arrival = Arrival(time.monotonic(), scope.get("path", ""))
         if scope["type"] == "http":
+            arrival.call = dict(scope["headers"]).get(b"x-call", b"").decode()
             self.arrivals.append(arrival)
+            if len(self.arrivals) == self.rate_limit_at:
+                arrival.status = 429
+                headers = [
+                    (b"retry-after", str(self.retry_after).encode()),
+                    (b"content-type", b"application/json"),
+                ]
+                await send({"type": "http.response.start", "status": 429, "headers": headers})
+                await send({"type": "http.response.body", "body": b'{"error":"too many requests"}'})
+                return
         if arrival.path == "/oauth/token" and self.stall_token_requests.is_set():
             # A refresh that hangs before Wise acts on it: its sender holds the refresh lease.
             self.stall_token_requests.clear()
@@ -338,6 +351,48 @@ def test_fleet_wide_rate_limit_holds_in_every_one_second_window(served: ServedFa
     # requests that left in order can arrive bunched (seen: 137 arrivals in a window while the clients sent
     # at most 105). Unlimited, the fleet sends its 4000 requests in a few seconds; the limit must show here.
     assert busiest <= 2 * (rate + burst)
+
+
+def test_a_429_pauses_the_whole_fleet_even_requests_already_holding_slots(
+    served: ServedFake, fleet: Pool
+) -> None:
+    rate, burst, calls, retry_after = 100, 10, 64, 2
+    options = {
+        "mode": "rate",
+        "base_url": served.url,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "personal_token": served.fake.add_personal_token(),
+        "rate": rate,
+        "burst": burst,
+        "calls": calls,  # all queued at once: every slot is granted before the 429
+    }
+    job = fleet.run(options)
+    job.wait_ready()
+    served.arrivals.clear()
+    served.rate_limit_at, served.retry_after = 100, retry_after  # about 1 s in, ~400 slots still ahead
+    job.go()
+    results = job.results(timeout=120)
+    (answered,) = [a for a in served.arrivals if a.status == 429]
+    ((told, shared),) = [p for r in results for p in r["penalized"]]  # one worker saw the 429
+    # The pause, on this host's monotonic clock: from the moment the worker that got the 429 had shared
+    # it in Redis, until Retry-After after the server answered it.
+    pause_end = answered.at + retry_after
+    during = [a for a in served.arrivals if shared <= a.at < pause_end]
+    left = {call: at for r in results for call, at in r["left"]}  # each call's last pass of the limiter
+    sent_during = [a for a in during if left[a.call] >= shared]
+    after_answer = [a for a in served.arrivals if answered.at < a.at < pause_end]
+    failed = sum(r["failed"] for r in results)
+    report_figure(
+        f"429 (Retry-After: {retry_after}) with {FLEET} processes x {calls} queued calls at {rate}/s: "
+        f"{len(during)} requests reached the server during the pause ({len(sent_during)} sent after it "
+        f"was shared, {(shared - answered.at) * 1000:.1f} ms after the 429 was answered); "
+        f"{len(after_answer)} arrived between the 429 and the pause's end; {failed} failed calls"
+    )
+    assert [r["errors"] for r in results if r["failed"]] == []
+    assert sent_during == [] and during == []
+    assert len(served.arrivals) == FLEET * calls + 1  # every call, and the rate-limited one again
+    assert told < shared
 
 
 def test_one_delivery_posted_to_four_processes_is_processed_once(redis_server: RedisServer) -> None:

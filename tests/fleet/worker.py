@@ -5,24 +5,30 @@ pays for calls, not for interpreter start-up. Per job (JSON, taken with ``BLPOP 
 its client, makes ``warmup`` calls, reports ready (``RPUSH <ready> <pid>``), waits for the test's go
 (``BLPOP <go>``), makes ``calls`` calls with ``concurrency`` in flight, and pushes one JSON result to
 ``<result key>``: its pid, ok/failed counts, error names, how often ``on_token_refresh`` ran here, and
-(rate jobs) when each call got its slot. A job ``{"stop": true}`` ends the process.
+(rate jobs) when each call got its slot (``sent``: wall clock; ``left``: [call id, monotonic], the id
+also sent as ``X-Call``) and when a 429's pause was shared (``penalized``: [start, end], monotonic).
+A job ``{"stop": true}`` ends the process.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import os
 import sys
 import time
 import traceback
+from contextvars import ContextVar
 from typing import Any
 
 from redis.asyncio import Redis
 
 from wise_async import WiseClient, WiseError
 from wise_async.redis import RedisRateLimiter, RedisTokenStore
+
+CALL: ContextVar[str] = ContextVar("call", default="")
 
 
 async def job(redis: Redis, options: dict[str, Any]) -> dict[str, Any]:
@@ -51,21 +57,31 @@ async def job(redis: Redis, options: dict[str, Any]) -> dict[str, Any]:
             rate_limiter=RedisRateLimiter(redis, rate=options["rate"], burst=options["burst"]),
         )
     sent: list[float] = []
+    left: list[tuple[str, float]] = []
+    penalized: list[tuple[float, float]] = []
     if mode == "rate":
         limiter = kwargs["rate_limiter"]
-        acquire = limiter.acquire
+        acquire, penalize = limiter.acquire, limiter.penalize
 
         async def timed_acquire(bucket: str) -> None:
             await acquire(bucket)
             sent.append(time.time())
+            left.append((CALL.get(), time.monotonic()))
 
-        limiter.acquire = timed_acquire
+        async def timed_penalize(bucket: str, seconds: float) -> None:
+            started = time.monotonic()
+            await penalize(bucket, seconds)
+            penalized.append((started, time.monotonic()))
+
+        limiter.acquire, limiter.penalize = timed_acquire, timed_penalize
     errors: list[str] = []
     ok = 0
+    numbers = itertools.count()
     async with WiseClient(**kwargs) as wise:
 
         async def call() -> None:
             nonlocal ok
+            CALL.set(f"{os.getpid()}-{next(numbers)}")  # in this call's task only
             try:
                 if mode == "client":
                     response = await wise.http_client.get(
@@ -75,7 +91,7 @@ async def job(redis: Redis, options: dict[str, Any]) -> dict[str, Any]:
                     if response.status_code != 200:
                         raise RuntimeError(f"HTTP {response.status_code}")
                 else:
-                    await wise.profiles.list()
+                    await wise.profiles.list(extra_headers={"X-Call": CALL.get()})
                 ok += 1
             except (WiseError, RuntimeError) as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
@@ -98,6 +114,8 @@ async def job(redis: Redis, options: dict[str, Any]) -> dict[str, Any]:
         "errors": errors[:5],
         "refreshes": len(refreshes),
         "sent": sent,
+        "left": left,
+        "penalized": penalized,
     }
 
 
