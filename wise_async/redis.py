@@ -33,6 +33,7 @@ import anyio
 try:
     from redis.asyncio import Redis
     from redis.commands.core import AsyncScript
+    from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import RedisError
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("wise_async.redis needs redis-py: pip install 'wise-async[redis]'") from exc
@@ -66,12 +67,23 @@ def _check_timeout(timeout: float) -> float:
 
 
 async def _bounded(
-    call: Awaitable[T], timeout: float, what: str, error: type[CoordinationError] = CoordinationError
+    call: Callable[[], Awaitable[T]],
+    timeout: float,
+    what: str,
+    error: type[CoordinationError] = CoordinationError,
 ) -> T:
-    """``call`` (one Redis round trip) within ``timeout``; Redis's failures and silence as ``error``."""
+    """``call()`` (one Redis round trip) within ``timeout``; Redis's failures and silence as ``error``.
+
+    A connection error is retried once at once, within the same timeout: a pooled connection that a
+    restarted Redis closed fails on first use (``Redis.from_url`` clients do not retry by themselves).
+    Every command sent here is safe to repeat.
+    """
     try:
         with anyio.fail_after(timeout):
-            return await call
+            try:
+                return await call()
+            except RedisConnectionError:
+                return await call()
     except TimeoutError:  # anyio's: redis-py's own TimeoutError is a RedisError
         raise error(f"{what}: Redis did not answer within {timeout:g}s") from None
     except RedisError as exc:
@@ -81,6 +93,12 @@ async def _bounded(
 # Compare-and-delete / compare-and-extend: only the owner of a lease may release or renew it.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+# SET NX, or already ours (this very command, repeated after its reply was lost): 1 if held by ARGV[1].
+_TAKE = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then return 1 end
 return 0
 """
 _RENEW = """
@@ -118,6 +136,7 @@ class RedisTokenStore:
         self._prefix = prefix
         self._cipher = cipher
         self.lease = lease
+        self._take = redis.register_script(_TAKE)
         self._release = redis.register_script(_RELEASE)
         self._renew = redis.register_script(_RENEW)
         self._clock = clock
@@ -143,11 +162,11 @@ class RedisTokenStore:
         data = encode_tokens(tokens)
         return self._cipher.encrypt(data) if self._cipher is not None else data
 
-    def _bounded(self, call: Awaitable[T], key: TokenKey, action: str) -> Awaitable[T]:
+    def _bounded(self, call: Callable[[], Awaitable[T]], key: TokenKey, action: str) -> Awaitable[T]:
         return _bounded(call, self.timeout, f"token store {action} failed for {key}", TokenStoreError)
 
     async def load(self, key: TokenKey) -> OAuthTokens | None:
-        raw = await self._bounded(self._redis.get(self.name(key)), key, "read")
+        raw = await self._bounded(lambda: self._redis.get(self.name(key)), key, "read")
         if raw is None:
             return None
         data = raw.encode() if isinstance(raw, str) else bytes(raw)
@@ -159,18 +178,20 @@ class RedisTokenStore:
             ) from None
 
     async def save(self, key: TokenKey, tokens: OAuthTokens) -> None:
-        write = self._redis.set(self.name(key), self._pack(tokens), px=self._ttl_ms(key, tokens))
-        await self._bounded(write, key, "write")
+        value, px = self._pack(tokens), self._ttl_ms(key, tokens)
+        await self._bounded(lambda: self._redis.set(self.name(key), value, px=px), key, "write")
 
     async def add(self, key: TokenKey, tokens: OAuthTokens) -> bool:
-        write = self._redis.set(self.name(key), self._pack(tokens), px=self._ttl_ms(key, tokens), nx=True)
-        return bool(await self._bounded(write, key, "write"))
+        value, px = self._pack(tokens), self._ttl_ms(key, tokens)
+        return bool(
+            await self._bounded(lambda: self._redis.set(self.name(key), value, px=px, nx=True), key, "write")
+        )
 
     async def try_lease(self, key: TokenKey) -> AbstractAsyncContextManager[None] | None:
         owner = _owner()
         name = self.lease_name(key)
-        take = self._redis.set(name, owner, nx=True, px=math.ceil(self.lease * 1000))
-        if not await self._bounded(take, key, "lease"):
+        args: list[str | int] = [owner, math.ceil(self.lease * 1000)]
+        if not await self._bounded(lambda: self._take(keys=[name], args=args), key, "lease"):
             return None
         return self._held(name, owner)
 
@@ -186,7 +207,7 @@ class RedisTokenStore:
         finally:
             with anyio.CancelScope(shield=True):
                 try:
-                    await _bounded(self._release(keys=[name], args=[owner]), self.timeout, "release")
+                    await _bounded(lambda: self._release(keys=[name], args=[owner]), self.timeout, "release")
                 except CoordinationError as exc:  # it lapses by itself within the lease
                     logger.warning("could not release refresh lease %s: %s", name, exc)
 
@@ -197,7 +218,7 @@ class RedisTokenStore:
             await anyio.sleep(self.lease / 3)
             try:
                 renewed = await _bounded(
-                    self._renew(keys=[name], args=[owner, lease_ms]), self.timeout, "renew"
+                    lambda: self._renew(keys=[name], args=[owner, lease_ms]), self.timeout, "renew"
                 )
             except CoordinationError as exc:
                 logger.warning("could not renew refresh lease %s: %s", name, exc)
@@ -295,15 +316,17 @@ class RedisRateLimiter:
     def _args(self) -> list[str]:
         return [f"{self._interval_us:.3f}", f"{self._tolerance_us:.3f}"]
 
+    async def _run(self, script: AsyncScript, bucket: str, args: list[str]) -> int:
+        keys = self._keys(bucket)
+        return int(await _bounded(lambda: script(keys=keys, args=args), self.timeout, "rate limiter"))
+
     async def reserve(self, bucket: str) -> float:
         """Take the next slot of ``bucket``; returns how many seconds to wait for it."""
-        call = self._reserve(keys=self._keys(bucket), args=self._args())
-        return int(await _bounded(call, self.timeout, "rate limiter")) / 1_000_000
+        return await self._run(self._reserve, bucket, self._args()) / 1_000_000
 
     async def recheck(self, bucket: str) -> float | None:
         """None if ``bucket`` is not paused; else the wait for a new slot, taken after the pause."""
-        call = self._recheck(keys=self._keys(bucket), args=self._args())
-        waited = int(await _bounded(call, self.timeout, "rate limiter"))
+        waited = await self._run(self._recheck, bucket, self._args())
         return None if waited < 0 else waited / 1_000_000
 
     async def acquire(self, bucket: str) -> None:
@@ -325,18 +348,21 @@ class RedisRateLimiter:
     async def penalize(self, bucket: str, seconds: float) -> None:
         """Hand out no slot of ``bucket`` for ``seconds``, in every process (``CoordinationError`` if
         Redis cannot be told)."""
-        args = [f"{max(seconds, 0.0) * 1_000_000:.0f}", f"{self._tolerance_us:.3f}"]
-        await _bounded(self._penalize(keys=self._keys(bucket), args=args), self.timeout, "rate limiter")
+        await self._run(
+            self._penalize, bucket, [f"{max(seconds, 0.0) * 1_000_000:.0f}", f"{self._tolerance_us:.3f}"]
+        )
 
 
 # A command that reaches Redis after its sender gave up (Redis frozen, then resumed) must not act: a
 # late mark would make Wise's redelivery look like a duplicate, and the delivery would be lost.
-# ARGV[1]: the sender's deadline (µs of the epoch); -1 when Redis's clock is past it.
+# ARGV[1]: the sender's deadline (µs of the epoch); -1 when Redis's clock is past it. A mark holds the
+# nonce of the `seen` that made it: the same command repeated after its reply was lost is still first.
 _MARK = (
     _NOW
     + """
 if now > tonumber(ARGV[1]) then return -1 end
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[2]) then return 1 end
+if redis.call('SET', KEYS[1], ARGV[3], 'NX', 'EX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[3] then return 1 end
 return 0
 """
 )
@@ -378,11 +404,11 @@ class RedisWebhookDeduplicator:
     def __repr__(self) -> str:
         return f"RedisWebhookDeduplicator(ttl={self._ttl}, prefix={self._prefix!r})"
 
-    async def _fenced(self, script: AsyncScript, delivery_id: str, action: str, *args: int) -> int:
+    async def _fenced(self, script: AsyncScript, delivery_id: str, action: str, *args: int | str) -> int:
         deadline_us = math.floor((time.time() + self.timeout) * 1_000_000)
-        call = script(keys=[self._prefix + delivery_id], args=[deadline_us, *args])
+        keys, argv = [self._prefix + delivery_id], [deadline_us, *args]
         what = f"webhook deduplicator {action} failed for delivery {delivery_id!r}"
-        answer = int(await _bounded(call, self.timeout, what))
+        answer = int(await _bounded(lambda: script(keys=keys, args=argv), self.timeout, what))
         if answer < 0:
             raise CoordinationError(
                 f"{what}: Redis's clock is ahead of this host's by over {self.timeout:g}s"
@@ -390,7 +416,8 @@ class RedisWebhookDeduplicator:
         return answer
 
     async def seen(self, delivery_id: str) -> bool:
-        return not await self._fenced(self._mark, delivery_id, "mark", math.ceil(self._ttl.total_seconds()))
+        ttl = math.ceil(self._ttl.total_seconds())
+        return not await self._fenced(self._mark, delivery_id, "mark", ttl, uuid.uuid4().hex)
 
     async def forget(self, delivery_id: str) -> None:
         """Un-mark ``delivery_id`` (handling failed; let Wise's redelivery through)."""

@@ -27,7 +27,7 @@ from redis import Redis as SyncRedis
 from redis.asyncio import Redis as AsyncRedis
 
 from wise_async import OAuthTokens, TokenKey
-from wise_async.redis import RedisTokenStore
+from wise_async.redis import DEFAULT_TIMEOUT, RedisTokenStore
 from wise_async.testing import FakeWise
 
 from .conftest import report_figure
@@ -393,6 +393,81 @@ def test_a_429_pauses_the_whole_fleet_even_requests_already_holding_slots(
     assert sent_during == [] and during == []
     assert len(served.arrivals) == FLEET * calls + 1  # every call, and the rate-limited one again
     assert told < shared
+
+
+def test_fleet_on_a_redis_that_freezes_dies_and_returns(served: ServedFake, fleet: Pool) -> None:
+    """The components' Redis (not the one the test drives the workers with) is frozen, thawed, killed
+    and restarted while 8 processes call Wise through the token store and the limiter, read the store
+    and mark webhook deliveries."""
+    budget, timeout = 1.0, DEFAULT_TIMEOUT
+    components = RedisServer()
+    try:
+        seed_user_tokens(components.url, served.fake, "user-42")
+        options = user_options(served, mode="outage", components_url=components.url, rate=200, burst=10)
+        # three loops per process, each starting at another kind: every kind is in flight at any time
+        options.update(budget=budget, seconds=8.5, concurrency=len(KINDS), pause=0.1)
+        job = fleet.run(options)
+        job.wait_ready()
+        job.go()
+        time.sleep(1.0)
+        frozen = time.monotonic()
+        components.freeze()
+        time.sleep(3.0)
+        components.thaw()
+        thawed = time.monotonic()
+        time.sleep(1.0)
+        killing = time.monotonic()
+        components.kill()
+        killed = time.monotonic()
+        time.sleep(1.0)
+        restarting = time.monotonic()
+        components.restart()  # empty: the workers still hold the user's token
+        restarted = time.monotonic()
+        results = job.results(timeout=60)
+    finally:
+        components.stop()
+    records = [Outage(*r) for result in results for r in result["outages"]]
+    longest = {
+        kind: max(r.duration for r in records if r.kind == kind and r.during(frozen, thawed))
+        for kind in KINDS
+    }
+    # ops that began while Redis was frozen and had to end before it thawed; or began while it was dead
+    frozen_errors = {r.outcome for r in records if r.during(frozen, thawed - timeout)}
+    killed_errors = {r.outcome for r in records if r.during(killed, restarting)}
+    after = [
+        r
+        for r in records
+        if (r.started >= thawed + 0.5 and r.started + r.duration < killing) or r.started >= restarted + 0.5
+    ]
+    untyped = [r for r in records if r.outcome.startswith("untyped:")]
+    report_figure(
+        f"{FLEET} processes on a Redis frozen for 3 s then killed for 1 s: {len(records)} operations, "
+        f"{len(untyped)} untyped errors; while frozen the longest call took {longest['call']:.2f} s (budget "
+        f"{budget:g} s), store read {longest['store']:.2f} s and dedupe mark {longest['dedupe']:.2f} s "
+        f"(timeout {timeout:g} s), raising {sorted(frozen_errors)}; while killed {sorted(killed_errors)}; "
+        f"after Redis returned {sum(r.outcome == 'ok' for r in after)}/{len(after)} succeeded"
+    )
+    assert untyped == []
+    assert longest["call"] <= budget + 1
+    assert longest["store"] <= timeout + 1 and longest["dedupe"] <= timeout + 1
+    assert frozen_errors == {"APITimeoutError", "TokenStoreError", "CoordinationError"}
+    assert killed_errors == {"CoordinationError", "TokenStoreError"}  # a call: from its rate limiter
+    assert after and [r for r in after if r.outcome != "ok"] == []
+
+
+KINDS = ("call", "store", "dedupe")
+
+
+@dataclass
+class Outage:
+    kind: str
+    started: float
+    duration: float
+    outcome: str
+    message: str
+
+    def during(self, start: float, end: float) -> bool:
+        return start <= self.started < end
 
 
 def test_one_delivery_posted_to_four_processes_is_processed_once(redis_server: RedisServer) -> None:

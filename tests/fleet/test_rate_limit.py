@@ -172,14 +172,14 @@ async def test_slots_granted_before_a_429_are_not_used_during_its_pause(kind: st
     async with anyio.create_task_group() as tasks:
         for _ in range(queued):  # slots 0, 50 ms, ... 450 ms: all granted at once
             tasks.start_soon(departures.request)
-        await anyio.sleep(0.12)  # three have left
+        await anyio.sleep(0.12)  # two or three have left
         answered_429 = anyio.current_time()
         await limiter.penalize("client", pause)
         shared = anyio.current_time()
     during = [at for at in departures.left if shared <= at < answered_429 + pause]
     assert len(departures.left) == queued
-    assert during == []  # before the fix: the 7 requests holding slots inside the pause went out
+    assert during == []  # before the fix: the requests holding slots inside the pause went out
     resumed = sorted(at for at in departures.left if at >= shared)
-    assert len(resumed) == queued - 3 and resumed[0] >= answered_429 + pause - 0.01
+    assert 2 <= queued - len(resumed) <= 3 and resumed[0] >= answered_429 + pause - 0.01
     # then at the rate again, no burst of the held-back requests
     assert min(b - a for a, b in itertools.pairwise(resumed)) >= 1 / rate - 0.02

@@ -8,6 +8,11 @@ its client, makes ``warmup`` calls, reports ready (``RPUSH <ready> <pid>``), wai
 (rate jobs) when each call got its slot (``sent``: wall clock; ``left``: [call id, monotonic], the id
 also sent as ``X-Call``) and when a 429's pause was shared (``penalized``: [start, end], monotonic).
 A job ``{"stop": true}`` ends the process.
+
+An ``outage`` job instead runs for ``seconds`` against a second Redis (``components_url``) that the test
+freezes and kills: ``concurrency`` loops each take turns at a call (``timeout=budget``), a token store
+read and a webhook dedupe mark, and report each as ``outages``: [kind, start, duration, outcome, message]
+(monotonic; outcome "ok", or the exception's type name prefixed with "untyped:" when not a WiseError).
 """
 
 from __future__ import annotations
@@ -20,18 +25,70 @@ import os
 import sys
 import time
 import traceback
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any
 
 from redis.asyncio import Redis
 
-from wise_async import WiseClient, WiseError
-from wise_async.redis import RedisRateLimiter, RedisTokenStore
+from wise_async import TokenKey, WiseClient, WiseError
+from wise_async.redis import RedisRateLimiter, RedisTokenStore, RedisWebhookDeduplicator
 
 CALL: ContextVar[str] = ContextVar("call", default="")
 
 
+async def outage_job(redis: Redis, options: dict[str, Any]) -> dict[str, Any]:
+    components = Redis.from_url(options["components_url"], socket_timeout=None)
+    store = RedisTokenStore(components)
+    dedupe = RedisWebhookDeduplicator(components)
+    wise = WiseClient(
+        base_url=options["base_url"],
+        client_id=options["client_id"],
+        client_secret=options["client_secret"],
+        token_store=store,
+        user_key=options["user_key"],
+        rate_limiter=RedisRateLimiter(components, rate=options["rate"], burst=options["burst"]),
+    )
+    key = TokenKey(options["client_id"], options["user_key"])
+    marks = itertools.count()
+    operations: dict[str, Callable[[], Awaitable[Any]]] = {
+        "call": lambda: wise.profiles.list(timeout=options["budget"]),
+        "store": lambda: store.load(key),
+        "dedupe": lambda: dedupe.seen(f"{os.getpid()}-{next(marks)}"),
+    }
+    records: list[tuple[str, float, float, str, str]] = []
+
+    async def loop(first: int) -> None:
+        kinds = list(operations)
+        for turn in itertools.count(first):
+            started = time.monotonic()
+            if started >= until:
+                return
+            kind = kinds[turn % len(kinds)]
+            message = ""
+            try:
+                await operations[kind]()
+                outcome = "ok"
+            except WiseError as exc:
+                outcome, message = type(exc).__name__, str(exc)[:300]
+            except Exception as exc:
+                outcome, message = f"untyped:{type(exc).__name__}", str(exc)[:300]
+            records.append((kind, started, time.monotonic() - started, outcome, message))
+            await asyncio.sleep(options["pause"])
+
+    async with wise:
+        await wise.profiles.list()
+        await redis.rpush(options["ready_key"], os.getpid())
+        await redis.blpop([options["go_key"]], timeout=60)
+        until = time.monotonic() + options["seconds"]
+        await asyncio.gather(*(loop(n) for n in range(options["concurrency"])))
+    await components.aclose()
+    return {"pid": os.getpid(), "outages": records}
+
+
 async def job(redis: Redis, options: dict[str, Any]) -> dict[str, Any]:
+    if options["mode"] == "outage":
+        return await outage_job(redis, options)
     refreshes: list[str] = []
 
     def on_token_refresh(tokens: Any) -> None:
