@@ -7,6 +7,7 @@ calls' budgets bound the waits. Each test prints the figures it asserts ("fleet 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
@@ -220,6 +221,71 @@ async def test_calls_on_a_frozen_redis_end_within_their_budget_and_succeed_after
     assert durations["user"] <= budget + 1 and durations["paced"] <= budget + 1
     assert durations["no budget"] <= DEFAULT_TIMEOUT + 1
     assert all(after)
+
+
+class ReplyDroppingProxy:
+    """A loopback TCP proxy to Redis. Armed with a marker, it forwards the next command that carries
+    the marker, drops Redis's reply and closes that client connection: the command ran, and its sender
+    sees a connection error, as when a connection breaks at the wrong moment."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self.upstream_port = upstream_port
+        self.marker: bytes | None = None
+        self.dropped = 0
+
+    async def __aenter__(self) -> ReplyDroppingProxy:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._server.close()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.upstream_port)
+        cut = asyncio.Event()
+
+        async def requests() -> None:
+            while data := await reader.read(65536):
+                if self.marker is not None and self.marker in data:
+                    self.marker = None
+                    cut.set()  # before forwarding: the reply is never relayed
+                up_writer.write(data)
+                await up_writer.drain()
+                if cut.is_set():
+                    await asyncio.sleep(0.2)  # Redis runs it meanwhile
+                    self.dropped += 1
+                    break
+            writer.close()
+            up_writer.close()
+
+        async def replies() -> None:
+            while (data := await up_reader.read(65536)) and not cut.is_set():
+                writer.write(data)
+                await writer.drain()
+
+        await asyncio.gather(requests(), replies(), return_exceptions=True)
+
+
+async def test_a_mark_or_lease_whose_reply_was_lost_is_still_the_senders(server: RedisServer) -> None:
+    async with ReplyDroppingProxy(server.port) as proxy:
+        redis = Redis.from_url(f"redis://127.0.0.1:{proxy.port}/0", socket_timeout=None)  # no retries
+        dedupe = RedisWebhookDeduplicator(redis)
+        store = RedisTokenStore(redis)
+        await dedupe.seen("warm-up")  # the scripts are loaded: the next EVALSHA runs at once
+        assert await store.try_lease(TokenKey("client-1", "warm-up")) is not None
+
+        proxy.marker = b"delivery-7"
+        first = not await dedupe.seen("delivery-7")  # ran in Redis, reply lost, sent again
+        proxy.marker = store.lease_name(KEY).encode()
+        lease = await store.try_lease(KEY)
+        assert proxy.dropped == 2
+        assert first, "the delivery was marked by this very call: it must be handled, not dropped"
+        assert lease is not None, "the lease was taken by this very call"
+        assert await dedupe.seen("delivery-7") is True  # and it is marked for everyone else
+        async with lease:
+            assert await store.try_lease(KEY) is None
+        await redis.aclose()
 
 
 def test_component_timeouts_must_be_positive() -> None:
