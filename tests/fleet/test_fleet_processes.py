@@ -27,7 +27,7 @@ from redis import Redis as SyncRedis
 from redis.asyncio import Redis as AsyncRedis
 
 from wise_async import OAuthTokens, TokenKey
-from wise_async.redis import DEFAULT_TIMEOUT, RedisTokenStore
+from wise_async.redis import RedisTokenStore
 from wise_async.testing import FakeWise
 
 from .conftest import report_figure
@@ -228,6 +228,17 @@ def user_options(served: ServedFake, **extra: Any) -> dict[str, Any]:
     }
 
 
+def rate_options(served: ServedFake, **extra: Any) -> dict[str, Any]:
+    return {
+        "mode": "rate",
+        "base_url": served.url,
+        "client_id": CLIENT_ID,
+        "client_secret": CLIENT_SECRET,
+        "personal_token": served.fake.add_personal_token(),
+        **extra,
+    }
+
+
 def test_eight_processes_share_one_user_token_and_refresh_it_once(served: ServedFake, fleet: Pool) -> None:
     seed_user_tokens(fleet.redis_url, served.fake, "user-42")
     job = fleet.run(user_options(served, calls=50, warmup=1))
@@ -317,17 +328,7 @@ def test_client_credentials_token_is_fetched_once_for_the_fleet(served: ServedFa
 
 def test_fleet_wide_rate_limit_holds_in_every_one_second_window(served: ServedFake, fleet: Pool) -> None:
     rate, burst, calls = 100, 10, 500
-    options = {
-        "mode": "rate",
-        "base_url": served.url,
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "personal_token": served.fake.add_personal_token(),
-        "rate": rate,
-        "burst": burst,
-        "calls": calls,
-        "concurrency": 50,
-    }
+    options = rate_options(served, rate=rate, burst=burst, calls=calls, concurrency=50)
     job = fleet.run(options)
     job.wait_ready()
     served.arrivals.clear()
@@ -357,16 +358,8 @@ def test_a_429_pauses_the_whole_fleet_even_requests_already_holding_slots(
     served: ServedFake, fleet: Pool
 ) -> None:
     rate, burst, calls, retry_after = 100, 10, 64, 2
-    options = {
-        "mode": "rate",
-        "base_url": served.url,
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "personal_token": served.fake.add_personal_token(),
-        "rate": rate,
-        "burst": burst,
-        "calls": calls,  # all queued at once: every slot is granted before the 429
-    }
+    # all queued at once (no concurrency limit): every slot is granted before the 429
+    options = rate_options(served, rate=rate, burst=burst, calls=calls)
     job = fleet.run(options)
     job.wait_ready()
     served.arrivals.clear()
@@ -399,13 +392,15 @@ def test_fleet_on_a_redis_that_freezes_dies_and_returns(served: ServedFake, flee
     """The components' Redis (not the one the test drives the workers with) is frozen, thawed, killed
     and restarted while 8 processes call Wise through the token store and the limiter, read the store
     and mark webhook deliveries."""
-    budget, timeout = 1.0, DEFAULT_TIMEOUT
+    budget, timeout = 1.0, 2.0  # the component timeout: shorter than the freeze
     components = RedisServer()
     try:
         seed_user_tokens(components.url, served.fake, "user-42")
         options = user_options(served, mode="outage", components_url=components.url, rate=200, burst=10)
         # three loops per process, each starting at another kind: every kind is in flight at any time
-        options.update(budget=budget, seconds=8.5, concurrency=len(KINDS), pause=0.1)
+        options.update(
+            budget=budget, component_timeout=timeout, seconds=8.5, concurrency=len(KINDS), pause=0.1
+        )
         job = fleet.run(options)
         job.wait_ready()
         job.go()

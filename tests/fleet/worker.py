@@ -10,9 +10,10 @@ also sent as ``X-Call``) and when a 429's pause was shared (``penalized``: [star
 A job ``{"stop": true}`` ends the process.
 
 An ``outage`` job instead runs for ``seconds`` against a second Redis (``components_url``) that the test
-freezes and kills: ``concurrency`` loops each take turns at a call (``timeout=budget``), a token store
-read and a webhook dedupe mark, and report each as ``outages``: [kind, start, duration, outcome, message]
-(monotonic; outcome "ok", or the exception's type name prefixed with "untyped:" when not a WiseError).
+freezes and kills (each component with ``component_timeout``): ``concurrency`` loops each take turns at
+a call (``timeout=budget``), a token store read and a webhook dedupe mark, and report each as
+``outages``: [kind, start, duration, outcome, message] (monotonic; outcome "ok", or the exception's
+type name prefixed with "untyped:" when not a WiseError).
 """
 
 from __future__ import annotations
@@ -39,15 +40,18 @@ CALL: ContextVar[str] = ContextVar("call", default="")
 
 async def outage_job(redis: Redis, options: dict[str, Any]) -> dict[str, Any]:
     components = Redis.from_url(options["components_url"], socket_timeout=None)
-    store = RedisTokenStore(components)
-    dedupe = RedisWebhookDeduplicator(components)
+    timeout = options["component_timeout"]
+    store = RedisTokenStore(components, timeout=timeout)
+    dedupe = RedisWebhookDeduplicator(components, timeout=timeout)
     wise = WiseClient(
         base_url=options["base_url"],
         client_id=options["client_id"],
         client_secret=options["client_secret"],
         token_store=store,
         user_key=options["user_key"],
-        rate_limiter=RedisRateLimiter(components, rate=options["rate"], burst=options["burst"]),
+        rate_limiter=RedisRateLimiter(
+            components, rate=options["rate"], burst=options["burst"], timeout=timeout
+        ),
     )
     key = TokenKey(options["client_id"], options["user_key"])
     marks = itertools.count()
