@@ -183,9 +183,9 @@ async def test_calls_on_a_frozen_redis_end_within_their_budget_and_succeed_after
         rate_limiter=slow_limiter,
         transport=fake.transport(),
     )
-    unbounded = WiseClient(  # no budget at all: the components' own (default) timeout ends the call
+    unbounded = WiseClient(  # no budget at all: the component's own timeout ends the call
         personal_token=fake.add_personal_token(),
-        rate_limiter=RedisRateLimiter(redis, rate=50, burst=5),
+        rate_limiter=RedisRateLimiter(redis, rate=50, burst=5, timeout=COMPONENT_TIMEOUT),
         transport=fake.transport(),
         timeout=None,
     )
@@ -208,18 +208,18 @@ async def test_calls_on_a_frozen_redis_end_within_their_budget_and_succeed_after
 
         await timed("user", lambda: user.profiles.list(timeout=budget), budget)
         await timed("paced", lambda: paced.profiles.list(timeout=budget), budget)
-        await timed("no budget", unbounded.profiles.list, DEFAULT_TIMEOUT)
+        await timed("no budget", unbounded.profiles.list, COMPONENT_TIMEOUT)
         server.thaw()
         after = [await user.profiles.list(), await paced.profiles.list(), await unbounded.profiles.list()]
     report_figure(
         f"Redis frozen: calls with a {budget:g} s budget ended after at most "
         f"{max(durations['user'], durations['paced']):.2f} s ({errors['user']}, {errors['paced']}); a call "
         f"without a budget after {durations['no budget']:.2f} s ({errors['no budget']}, component timeout "
-        f"{DEFAULT_TIMEOUT:g} s); after SIGCONT {len(after)}/3 calls succeed"
+        f"{COMPONENT_TIMEOUT:g} s); after SIGCONT {len(after)}/3 calls succeed"
     )
     assert errors == {"user": "APITimeoutError", "paced": "APITimeoutError", "no budget": "CoordinationError"}
     assert durations["user"] <= budget + 1 and durations["paced"] <= budget + 1
-    assert durations["no budget"] <= DEFAULT_TIMEOUT + 1
+    assert durations["no budget"] <= COMPONENT_TIMEOUT + 1
     assert all(after)
 
 
@@ -288,8 +288,11 @@ async def test_a_mark_or_lease_whose_reply_was_lost_is_still_the_senders(server:
         await redis.aclose()
 
 
-def test_component_timeouts_must_be_positive() -> None:
+def test_component_timeouts_default_to_five_seconds_and_must_be_positive() -> None:
     redis = Redis()
+    assert DEFAULT_TIMEOUT == 5.0
+    assert RedisTokenStore(redis).timeout == RedisRateLimiter(redis, rate=1).timeout == DEFAULT_TIMEOUT
+    assert RedisWebhookDeduplicator(redis).timeout == DEFAULT_TIMEOUT
     for build in (RedisTokenStore, RedisWebhookDeduplicator):
         with pytest.raises(ValueError, match="timeout"):
             build(redis, timeout=0)
