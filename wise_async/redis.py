@@ -61,6 +61,10 @@ DEFAULT_TIMEOUT = 5.0
 Generous: 512 callers opening their connections at once on a busy 2-core host waited up to 2.1 s."""
 
 
+UNWIND_RELEASE_TIMEOUT = 0.5
+"""Seconds a refresh lease's release may take while its call unwinds (after that it lapses by itself)."""
+
+
 def _check_timeout(timeout: float) -> float:
     if not timeout > 0:
         raise ValueError("timeout must be a positive number of seconds")
@@ -205,12 +209,19 @@ class RedisTokenStore:
                     yield
                 finally:
                     tasks.cancel_scope.cancel()
-        finally:
+        except BaseException:
+            # Unwinding (an error, or the call's budget ran out): release even if cancelled, but
+            # briefly, so that a frozen Redis does not hold the call past its budget.
             with anyio.CancelScope(shield=True):
-                try:
-                    await _bounded(lambda: self._release(keys=[name], args=[owner]), self.timeout, "release")
-                except CoordinationError as exc:  # it lapses by itself within the lease
-                    logger.warning("could not release refresh lease %s: %s", name, exc)
+                await self._release_lease(name, owner, min(self.timeout, UNWIND_RELEASE_TIMEOUT))
+            raise
+        await self._release_lease(name, owner, self.timeout)
+
+    async def _release_lease(self, name: str, owner: str, timeout: float) -> None:
+        try:
+            await _bounded(lambda: self._release(keys=[name], args=[owner]), timeout, "release")
+        except CoordinationError as exc:  # it lapses by itself within the lease
+            logger.warning("could not release refresh lease %s: %s", name, exc)
 
     async def _keep_alive(self, name: str, owner: str) -> None:
         """Renew while held; a Redis hiccup must not abort the refresh (it may have rotated the pair)."""

@@ -223,6 +223,27 @@ async def test_calls_on_a_frozen_redis_end_within_their_budget_and_succeed_after
     assert all(after)
 
 
+async def test_a_lease_held_when_redis_freezes_does_not_hold_its_call_past_the_budget(
+    server: RedisServer, redis: Redis
+) -> None:
+    store = RedisTokenStore(redis, timeout=5.0)
+    lease = await store.try_lease(KEY)
+    assert lease is not None
+    server.freeze()
+    started = time.monotonic()
+    with anyio.move_on_after(0.3):  # the call's budget runs out while it holds the lease
+        async with lease:
+            await anyio.sleep(10)
+    unwound = time.monotonic() - started
+    server.thaw()
+    report_figure(
+        f"Redis frozen under a held refresh lease: the call unwound {unwound - 0.3:.2f} s after its "
+        "budget ran out (bound 1 s)"
+    )
+    assert unwound <= 0.3 + 1
+    assert await store.try_lease(KEY) is None  # not released: it lapses by itself within the lease
+
+
 class ReplyDroppingProxy:
     """A loopback TCP proxy to Redis. Armed with a marker, it forwards the next command that carries
     the marker, drops Redis's reply and closes that client connection: the command ran, and its sender
