@@ -80,6 +80,12 @@ class RedisServer:
             time.sleep(0.1)
         raise RuntimeError(f"redis-server did not restart on port {self.port}")
 
+    def __enter__(self) -> RedisServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"

@@ -36,11 +36,8 @@ COMPONENT_TIMEOUT = 0.5
 
 @pytest.fixture
 def server() -> Iterator[RedisServer]:
-    own = RedisServer()
-    try:
+    with RedisServer() as own:  # this test's own: it may freeze or kill it
         yield own
-    finally:
-        own.stop()
 
 
 @pytest.fixture
