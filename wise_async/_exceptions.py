@@ -30,7 +30,9 @@ with an error", or a status-specific subclass::
      ├── ClientClosedError (also RuntimeError)   the client was used after ``aclose()``
      ├── PaginationError
      ├── JoseError
-     └── WebhookVerificationError
+     ├── WebhookVerificationError
+     └── CoordinationError               a backend shared by a fleet (e.g. Redis) failed or timed out
+          └── TokenStoreError            ... or holds tokens this process cannot read
 
 ``str(error)`` leads with Wise's ``x-trace-id`` (what Wise support asks for) and never contains a
 credential: URLs are redacted, messages pass through :func:`~wise_async._redaction.redact_text`, and
@@ -70,6 +72,7 @@ __all__ = [
     "ClientClosedError",
     "ConfigurationError",
     "ConflictError",
+    "CoordinationError",
     "ErrorDetail",
     "InternalServerError",
     "InvalidRequestError",
@@ -884,6 +887,12 @@ class JoseError(WiseError):
 
 class WebhookVerificationError(WiseError):
     """A webhook delivery failed signature verification and must not be trusted or parsed."""
+
+
+class CoordinationError(WiseError):
+    """A backend the processes of a fleet share — token store, rate limiter, webhook deduplicator (e.g.
+    ``wise_async.redis``) — failed or did not answer within its own timeout. The message names the
+    component and what it was doing, never a token."""
 
 
 _STATUS_TO_ERROR: dict[int, type[APIStatusError]] = {

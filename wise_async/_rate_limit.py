@@ -13,12 +13,16 @@ as slack: a waiter may send up to ``slack`` after its slot (at least half an int
 up later takes a new slot instead of sending late. The other half is the burst available at once.
 
 A 429 from Wise calls :meth:`RateLimiter.penalize`: no slot is handed out before ``Retry-After`` has
-passed, then requests resume at the configured rate (the burst refills as usual).
+passed, then requests resume at the configured rate (the burst refills as usual). Requests already
+holding a slot inside the pause (granted before the 429) check again when they wake up and take a new
+slot after it: nothing leaves during the pause.
+
+Only the sleep until a slot is the app's own pacing and outside the call's budget; asking the limiter
+(a Redis round trip) is inside it, so a limiter that does not answer cannot hold a call past its budget.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -27,11 +31,12 @@ from typing import Protocol, runtime_checkable
 import httpx
 
 from ._budget import CURRENT_BUDGET, sleep_with_anyio
+from ._exceptions import CoordinationError
 from ._hooks import note_rate_limit_wait
 from ._redaction import get_logger
 from ._retry import parse_retry_after
 
-__all__ = ["InProcessRateLimiter", "RateLimitedTransport", "RateLimiter"]
+__all__ = ["InProcessRateLimiter", "RateLimitedTransport", "RateLimiter", "sleep_queued"]
 
 MAX_RESERVATIONS = 5  # a waiter that woke up too late this many times sends at its last slot anyway
 DEFAULT_PENALTY = 1.0  # seconds of silence after a 429 that carried no Retry-After
@@ -43,7 +48,8 @@ class RateLimiter(Protocol):
     """Paces requests per bucket (``WiseClient`` uses its client id as the bucket)."""
 
     async def acquire(self, bucket: str) -> None:
-        """Wait for this request's slot."""
+        """Wait for this request's slot. It runs inside the call's budget (the limiters of wise_async
+        keep the sleep until the slot out of it, see :func:`sleep_queued`)."""
         ...
 
     async def penalize(self, bucket: str, seconds: float) -> None:
@@ -51,9 +57,27 @@ class RateLimiter(Protocol):
         ...
 
 
+async def sleep_queued(seconds: float, sleep: Callable[[float], Awaitable[None]] = sleep_with_anyio) -> None:
+    """Sleep until a rate-limit slot with the running call's deadline held back: time queued is the app's
+    own pacing, not the call's budget, and the deadline moves on by the time slept."""
+    budget = CURRENT_BUDGET.get()
+    if budget is None or seconds <= 0:
+        await sleep(seconds)
+        return
+    from anyio import current_time  # the budget's clock (the event loop's); loaded with the first client
+
+    queued_at, deadline = current_time(), budget.deadline
+    budget.deadline = float("inf")
+    try:
+        await sleep(seconds)
+    finally:
+        budget.deadline = deadline + (current_time() - queued_at)
+
+
 async def wait_for_slot(
     reserve: Callable[[], Awaitable[float]],
     *,
+    recheck: Callable[[], Awaitable[float | None]],
     lateness: float,
     clock: Callable[[], float],
     sleep: Callable[[float], Awaitable[None]],
@@ -61,18 +85,28 @@ async def wait_for_slot(
     """Reserve a slot and sleep until it; reserve again if this task woke up too late to use it.
 
     The wait is counted from the limiter's answer, so a request never leaves before its slot. A task
-    that keeps waking up late (a starved process) sends after ``MAX_RESERVATIONS`` tries rather than
-    waiting forever.
+    that slept asks ``recheck`` before it goes: a 429 may have paused the bucket meanwhile, and then
+    ``recheck`` has taken a slot after the pause (its wait is returned). Lateness is judged after that
+    round trip; a task that keeps being late (a starved process) sends after ``MAX_RESERVATIONS``
+    tries rather than waiting forever.
     """
-    for _ in range(MAX_RESERVATIONS - 1):
-        wait = await reserve()
+    wait = await reserve()
+    reservations = 1
+    while wait > 0:
         slot = clock() + wait
         while (now := clock()) < slot:
-            await sleep(slot - now)
-        if now - slot <= lateness:
+            await sleep_queued(slot - now, sleep)
+        paused = await recheck()
+        if paused is not None:
+            logger.debug("the bucket was paused (a 429) while waiting; next slot in %.3fs", paused)
+            wait = paused
+            continue
+        late = clock() - slot  # after the recheck's round trip: that is when the request leaves
+        if late <= lateness or reservations >= MAX_RESERVATIONS:
             return
-        logger.debug("woke %.3fs after its slot; taking a new one", now - slot)
-    await sleep(await reserve())
+        logger.debug("%.3fs past its slot; taking a new one", late)
+        wait = await reserve()
+        reservations += 1
 
 
 def bucket_timing(rate: float, burst: int) -> tuple[float, float, float]:
@@ -108,6 +142,7 @@ class InProcessRateLimiter:
         self._clock = clock
         self._sleep = sleep
         self._tat: dict[str, float] = {}
+        self._paused_until: dict[str, float] = {}
         # Reservations never await: a thread lock serves asyncio, trio and threads alike.
         self._lock = threading.Lock()
 
@@ -117,23 +152,39 @@ class InProcessRateLimiter:
     def reserve(self, bucket: str) -> float:
         """Take the next slot of ``bucket``; returns how many seconds to wait for it."""
         with self._lock:
+            return self._reserve(bucket, self._clock())
+
+    def _reserve(self, bucket: str, now: float) -> float:
+        tat = max(self._tat.get(bucket, now), now)
+        start = max(now, tat - self._tolerance)
+        self._tat[bucket] = tat + self._interval
+        return start - now
+
+    def recheck(self, bucket: str) -> float | None:
+        """None if no pause is in force; else the wait for a new slot, taken after the pause."""
+        with self._lock:
             now = self._clock()
-            tat = max(self._tat.get(bucket, now), now)
-            start = max(now, tat - self._tolerance)
-            self._tat[bucket] = tat + self._interval
-            return start - now
+            if self._paused_until.get(bucket, now) <= now:
+                return None
+            return self._reserve(bucket, now)
 
     async def acquire(self, bucket: str) -> None:
         async def reserve() -> float:
             return self.reserve(bucket)
 
-        await wait_for_slot(reserve, lateness=self._lateness, clock=self._clock, sleep=self._sleep)
+        async def recheck() -> float | None:
+            return self.recheck(bucket)
+
+        await wait_for_slot(
+            reserve, recheck=recheck, lateness=self._lateness, clock=self._clock, sleep=self._sleep
+        )
 
     async def penalize(self, bucket: str, seconds: float) -> None:
         with self._lock:
             now = self._clock()
-            resume = now + max(seconds, 0.0) + self._tolerance
-            self._tat[bucket] = max(self._tat.get(bucket, now), resume)
+            paused_until = now + max(seconds, 0.0)
+            self._paused_until[bucket] = max(self._paused_until.get(bucket, now), paused_until)
+            self._tat[bucket] = max(self._tat.get(bucket, now), paused_until + self._tolerance)
 
 
 class RateLimitedTransport(httpx.AsyncBaseTransport):
@@ -143,31 +194,23 @@ class RateLimitedTransport(httpx.AsyncBaseTransport):
     """
 
     def __init__(self, transport: httpx.AsyncBaseTransport, limiter: RateLimiter, *, bucket: str) -> None:
-        from anyio import current_time  # loaded with the first client that paces its calls
-
         self._transport = transport
         self._limiter = limiter
         self._bucket = bucket
-        self._now = current_time
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        # Time queued here is the app's own pacing, not the call's budget: the deadline waits with us.
-        budget = CURRENT_BUDGET.get()
-        queued_at, deadline = self._now(), budget.deadline if budget is not None else None
-        if budget is not None:
-            budget.deadline = math.inf
-        try:
-            await self._limiter.acquire(self._bucket)
-        finally:
-            if budget is not None and deadline is not None:
-                budget.deadline = deadline + (self._now() - queued_at)
-        note_rate_limit_wait(self._now() - queued_at)
+        queued_at = time.monotonic()
+        await self._limiter.acquire(self._bucket)
+        note_rate_limit_wait(time.monotonic() - queued_at)
         response = await self._transport.handle_async_request(request)
         if response.status_code == 429:
             seconds = parse_retry_after(response.headers)
             seconds = DEFAULT_PENALTY if seconds is None else seconds
             logger.warning("429 from Wise: pausing bucket %r for %.2fs", self._bucket, seconds)
-            await self._limiter.penalize(self._bucket, seconds)
+            try:
+                await self._limiter.penalize(self._bucket, seconds)
+            except CoordinationError as exc:  # the 429 itself is still honoured by the retry
+                logger.warning("the pause could not be shared: %s", exc)
         return response
 
     async def aclose(self) -> None:

@@ -19,7 +19,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from urllib.parse import quote
 
-from ._exceptions import WiseError
+from ._exceptions import CoordinationError
 from ._record import Record, record, set_field
 
 if TYPE_CHECKING:  # ``_tokens`` imports this module; the class is only needed when decoding
@@ -56,9 +56,10 @@ class TokenKey(Record):
         return f"client:{client}" if self.user is None else f"user:{client}:{quote(self.user, safe='-_.@')}"
 
 
-class TokenStoreError(WiseError):
-    """The token store failed: unreachable (e.g. Redis down), or it holds data this process cannot
-    decrypt or read (another cipher key, a foreign value). The message names the key, never a token."""
+class TokenStoreError(CoordinationError):
+    """The token store failed: unreachable or too slow (e.g. Redis down or frozen), or it holds data this
+    process cannot decrypt or read (another cipher key, a foreign value). The message names the key,
+    never a token."""
 
 
 @runtime_checkable

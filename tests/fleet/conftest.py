@@ -11,11 +11,8 @@ from .servers import RedisServer
 @pytest.fixture(scope="session")
 def redis_server() -> Iterator[RedisServer]:
     """One real ``redis-server`` for the session (installed by ``make install``), on a free port."""
-    server = RedisServer()
-    try:
+    with RedisServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

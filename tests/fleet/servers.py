@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -39,19 +40,51 @@ class RedisServer:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed: run `make install` (it installs Redis)")
+        self._binary = binary
         self._dir = tempfile.TemporaryDirectory(prefix="wise-redis-")
         for _ in range(5):  # another process may grab the free port between probe and bind
             self.port = free_port()
-            self._process = subprocess.Popen(
-                [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", self._dir.name, *QUIET],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            if self._wait_ready():
+            if self._start():
                 return
-            self._process.kill()
-            self._process.wait()
         raise RuntimeError("redis-server did not start on a free loopback port")
+
+    def _start(self) -> bool:
+        self._process = subprocess.Popen(
+            [self._binary, "--bind", "127.0.0.1", "--port", str(self.port), "--dir", self._dir.name, *QUIET],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        if self._wait_ready():
+            return True
+        self._process.kill()
+        self._process.wait()
+        return False
+
+    def freeze(self) -> None:
+        """SIGSTOP: the port still accepts connections (the kernel's backlog), nothing answers."""
+        self._process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        self._process.send_signal(signal.SIGCONT)
+
+    def kill(self) -> None:
+        """SIGKILL: connections are reset, new ones refused, the data is gone."""
+        self._process.kill()
+        self._process.wait()
+
+    def restart(self) -> None:
+        """A new redis-server on the same port (after ``kill``)."""
+        for _ in range(50):  # the port may linger for a moment
+            if self._start():
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"redis-server did not restart on port {self.port}")
+
+    def __enter__(self) -> RedisServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     @property
     def url(self) -> str:
@@ -72,6 +105,8 @@ class RedisServer:
         return False
 
     def stop(self) -> None:
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGCONT)
         self._process.terminate()
         try:
             self._process.wait(timeout=10)

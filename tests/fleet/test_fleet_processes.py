@@ -44,6 +44,7 @@ class Arrival:
     at: float
     path: str
     status: int = 0
+    call: str = ""  # the worker's X-Call header
 
 
 @dataclass
@@ -56,11 +57,23 @@ class ServedFake:
     stalled: threading.Event = field(default_factory=threading.Event)
     release: threading.Event = field(default_factory=threading.Event)
     url: str = ""
+    rate_limit_at: int | None = None  # answer this many-th request (1-based) with a 429
+    retry_after: int = 2
 
     async def app(self, scope: Any, receive: Any, send: Any) -> None:
         arrival = Arrival(time.monotonic(), scope.get("path", ""))
         if scope["type"] == "http":
+            arrival.call = dict(scope["headers"]).get(b"x-call", b"").decode()
             self.arrivals.append(arrival)
+            if len(self.arrivals) == self.rate_limit_at:
+                arrival.status = 429
+                headers = [
+                    (b"retry-after", str(self.retry_after).encode()),
+                    (b"content-type", b"application/json"),
+                ]
+                await send({"type": "http.response.start", "status": 429, "headers": headers})
+                await send({"type": "http.response.body", "body": b'{"error":"too many requests"}'})
+                return
         if arrival.path == "/oauth/token" and self.stall_token_requests.is_set():
             # A refresh that hangs before Wise acts on it: its sender holds the refresh lease.
             self.stall_token_requests.clear()
@@ -204,15 +217,22 @@ def seed_user_tokens(redis_url: str, fake: FakeWise, user_key: str) -> OAuthToke
     return tokens
 
 
-def user_options(served: ServedFake, **extra: Any) -> dict[str, Any]:
+def job_options(served: ServedFake, mode: str, **extra: Any) -> dict[str, Any]:
     return {
-        "mode": "user",
+        "mode": mode,
         "base_url": served.url,
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
-        "user_key": "user-42",
         **extra,
     }
+
+
+def user_options(served: ServedFake, **extra: Any) -> dict[str, Any]:
+    return job_options(served, "user", user_key="user-42", **extra)
+
+
+def rate_options(served: ServedFake, **extra: Any) -> dict[str, Any]:
+    return job_options(served, "rate", personal_token=served.fake.add_personal_token(), **extra)
 
 
 def test_eight_processes_share_one_user_token_and_refresh_it_once(served: ServedFake, fleet: Pool) -> None:
@@ -281,14 +301,7 @@ def test_killed_lease_holder_delays_the_fleet_by_at_most_the_lease(
 
 
 def test_client_credentials_token_is_fetched_once_for_the_fleet(served: ServedFake, fleet: Pool) -> None:
-    options = {
-        "mode": "client",
-        "base_url": served.url,
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "calls": 10,
-    }
-    job = fleet.run(options)
+    job = fleet.run(job_options(served, "client", calls=10))
     job.wait_ready()
     job.go()
     results = job.results()
@@ -304,17 +317,7 @@ def test_client_credentials_token_is_fetched_once_for_the_fleet(served: ServedFa
 
 def test_fleet_wide_rate_limit_holds_in_every_one_second_window(served: ServedFake, fleet: Pool) -> None:
     rate, burst, calls = 100, 10, 500
-    options = {
-        "mode": "rate",
-        "base_url": served.url,
-        "client_id": CLIENT_ID,
-        "client_secret": CLIENT_SECRET,
-        "personal_token": served.fake.add_personal_token(),
-        "rate": rate,
-        "burst": burst,
-        "calls": calls,
-        "concurrency": 50,
-    }
+    options = rate_options(served, rate=rate, burst=burst, calls=calls, concurrency=50)
     job = fleet.run(options)
     job.wait_ready()
     served.arrivals.clear()
@@ -338,6 +341,120 @@ def test_fleet_wide_rate_limit_holds_in_every_one_second_window(served: ServedFa
     # requests that left in order can arrive bunched (seen: 137 arrivals in a window while the clients sent
     # at most 105). Unlimited, the fleet sends its 4000 requests in a few seconds; the limit must show here.
     assert busiest <= 2 * (rate + burst)
+
+
+def test_a_429_pauses_the_whole_fleet_even_requests_already_holding_slots(
+    served: ServedFake, fleet: Pool
+) -> None:
+    rate, burst, calls, retry_after = 100, 10, 64, 2
+    # all queued at once (no concurrency limit): every slot is granted before the 429
+    options = rate_options(served, rate=rate, burst=burst, calls=calls)
+    job = fleet.run(options)
+    job.wait_ready()
+    served.arrivals.clear()
+    served.rate_limit_at, served.retry_after = 100, retry_after  # about 1 s in, ~400 slots still ahead
+    job.go()
+    results = job.results(timeout=120)
+    (answered,) = [a for a in served.arrivals if a.status == 429]
+    ((told, shared),) = [p for r in results for p in r["penalized"]]  # one worker saw the 429
+    # The pause, on this host's monotonic clock: from the moment the worker that got the 429 had shared
+    # it in Redis, until Retry-After after the server answered it.
+    pause_end = answered.at + retry_after
+    during = [a for a in served.arrivals if shared <= a.at < pause_end]
+    left = {call: at for r in results for call, at in r["left"]}  # each call's last pass of the limiter
+    sent_during = [a for a in during if left[a.call] >= shared]
+    after_answer = [a for a in served.arrivals if answered.at < a.at < pause_end]
+    failed = sum(r["failed"] for r in results)
+    report_figure(
+        f"429 (Retry-After: {retry_after}) with {FLEET} processes x {calls} queued calls at {rate}/s: "
+        f"{len(during)} requests reached the server during the pause ({len(sent_during)} sent after it "
+        f"was shared, {(shared - answered.at) * 1000:.1f} ms after the 429 was answered; any other had "
+        "left before); "
+        f"{len(after_answer)} arrived between the 429 and the pause's end; {failed} failed calls"
+    )
+    assert [r["errors"] for r in results if r["failed"]] == []
+    # What a client can do: nothing leaves once the 429 is known (a request already on the wire may
+    # still arrive; seen: 0 or 1 of them, a few ms after the 429).
+    assert sent_during == []
+    assert len(during) <= 2
+    assert len(served.arrivals) == FLEET * calls + 1  # every call, and the rate-limited one again
+    assert told < shared
+
+
+def test_fleet_on_a_redis_that_freezes_dies_and_returns(served: ServedFake, fleet: Pool) -> None:
+    """The components' Redis (not the one the test drives the workers with) is frozen, thawed, killed
+    and restarted while 8 processes call Wise through the token store and the limiter, read the store
+    and mark webhook deliveries."""
+    budget, timeout = 1.0, 2.0  # the component timeout: shorter than the freeze
+    with RedisServer() as components:  # the components' Redis, frozen and killed below
+        seed_user_tokens(components.url, served.fake, "user-42")
+        options = job_options(
+            served, "outage", user_key="user-42", components_url=components.url, rate=200, burst=10
+        )
+        # three loops per process, each starting at another kind: every kind is in flight at any time
+        options.update(
+            budget=budget, component_timeout=timeout, seconds=8.5, concurrency=len(KINDS), pause=0.1
+        )
+        job = fleet.run(options)
+        job.wait_ready()
+        job.go()
+        time.sleep(1.0)
+        frozen = time.monotonic()
+        components.freeze()
+        time.sleep(3.0)
+        components.thaw()
+        thawed = time.monotonic()
+        time.sleep(1.0)
+        killing = time.monotonic()
+        components.kill()
+        killed = time.monotonic()
+        time.sleep(1.0)
+        restarting = time.monotonic()
+        components.restart()  # empty: the workers still hold the user's token
+        restarted = time.monotonic()
+        results = job.results(timeout=60)
+    records = [Outage(*r) for result in results for r in result["outages"]]
+    longest = {
+        kind: max(r.duration for r in records if r.kind == kind and r.during(frozen, thawed))
+        for kind in KINDS
+    }
+    # ops that began while Redis was frozen and had to end before it thawed; or began while it was dead
+    frozen_errors = {r.outcome for r in records if r.during(frozen, thawed - timeout)}
+    killed_errors = {r.outcome for r in records if r.during(killed, restarting)}
+    after = [
+        r
+        for r in records
+        if (r.started >= thawed + 0.5 and r.started + r.duration < killing) or r.started >= restarted + 0.5
+    ]
+    untyped = [r for r in records if r.outcome.startswith("untyped:")]
+    report_figure(
+        f"{FLEET} processes on a Redis frozen for 3 s then killed for 1 s: {len(records)} operations, "
+        f"{len(untyped)} untyped errors; while frozen the longest call took {longest['call']:.2f} s (budget "
+        f"{budget:g} s), store read {longest['store']:.2f} s and dedupe mark {longest['dedupe']:.2f} s "
+        f"(timeout {timeout:g} s), raising {sorted(frozen_errors)}; while killed {sorted(killed_errors)}; "
+        f"after Redis returned {sum(r.outcome == 'ok' for r in after)}/{len(after)} succeeded"
+    )
+    assert untyped == []
+    assert longest["call"] <= budget + 1
+    assert longest["store"] <= timeout + 1 and longest["dedupe"] <= timeout + 1
+    assert frozen_errors == {"APITimeoutError", "TokenStoreError", "CoordinationError"}
+    assert killed_errors == {"CoordinationError", "TokenStoreError"}  # a call: from its rate limiter
+    assert after and [r for r in after if r.outcome != "ok"] == []
+
+
+KINDS = ("call", "store", "dedupe")
+
+
+@dataclass
+class Outage:
+    kind: str
+    started: float
+    duration: float
+    outcome: str
+    message: str
+
+    def during(self, start: float, end: float) -> bool:
+        return start <= self.started < end
 
 
 def test_one_delivery_posted_to_four_processes_is_processed_once(redis_server: RedisServer) -> None:

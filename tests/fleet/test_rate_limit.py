@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
+
 import anyio
 import pytest
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from wise_async import InProcessRateLimiter, RateLimiter, WiseClient
+from wise_async import CoordinationError, InProcessRateLimiter, RateLimiter, WiseClient
 from wise_async.redis import RedisRateLimiter
 from wise_async.testing import FakeWise
 
@@ -130,14 +132,54 @@ async def test_client_paces_requests_and_a_429_pauses_the_others(redis: Redis) -
         assert anyio.current_time() - started >= 0.45
 
 
-async def test_unreachable_redis_lets_requests_through_rather_than_stopping_payments() -> None:
+async def test_unreachable_redis_is_a_typed_error_and_nothing_is_sent_unless_fail_open() -> None:
     fake = FakeWise()
     down = Redis(host="127.0.0.1", port=free_port(), retry=Retry(NoBackoff(), 0))  # nothing listens
-    limiter = RedisRateLimiter(down, rate=1, burst=1)
+    token = fake.add_personal_token()
     async with WiseClient(
-        personal_token=fake.add_personal_token(), transport=fake.transport(), rate_limiter=limiter
+        personal_token=token, transport=fake.transport(), rate_limiter=RedisRateLimiter(down, rate=1)
     ) as wise:
-        await wise.profiles.list()
+        with pytest.raises(CoordinationError, match="rate limiter: ConnectionError"):
+            await wise.profiles.list()
+    assert fake.counters["profileList"] == 0
+    open_limiter = RedisRateLimiter(down, rate=1, burst=1, fail_open=True)
+    async with WiseClient(
+        personal_token=token, transport=fake.transport(), rate_limiter=open_limiter
+    ) as wise:
+        await wise.profiles.list()  # sent without a slot (logged): Wise's own 429s still hold
         await wise.profiles.list()
     assert fake.counters["profileList"] == 2
     await down.aclose()
+
+
+class Departures:
+    """When each request passed the limiter, and when a 429's pause was recorded."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.limiter = limiter
+        self.left: list[float] = []
+
+    async def request(self) -> None:
+        await self.limiter.acquire("client")
+        self.left.append(anyio.current_time())
+
+
+@pytest.mark.parametrize("kind", ["in-process", "redis"])
+async def test_slots_granted_before_a_429_are_not_used_during_its_pause(kind: str, redis: Redis) -> None:
+    rate, pause, queued = 20, 0.5, 10
+    limiter = InProcessRateLimiter(rate) if kind == "in-process" else RedisRateLimiter(redis, rate=rate)
+    departures = Departures(limiter)
+    async with anyio.create_task_group() as tasks:
+        for _ in range(queued):  # slots 0, 50 ms, ... 450 ms: all granted at once
+            tasks.start_soon(departures.request)
+        await anyio.sleep(0.12)  # two or three have left
+        answered_429 = anyio.current_time()
+        await limiter.penalize("client", pause)
+        shared = anyio.current_time()
+    during = [at for at in departures.left if shared <= at < answered_429 + pause]
+    assert len(departures.left) == queued
+    assert during == []  # before the fix: the requests holding slots inside the pause went out
+    resumed = sorted(at for at in departures.left if at >= shared)
+    assert 2 <= queued - len(resumed) <= 3 and resumed[0] >= answered_429 + pause - 0.01
+    # then at the rate again, no burst of the held-back requests
+    assert min(b - a for a, b in itertools.pairwise(resumed)) >= 1 / rate - 0.02

@@ -4,6 +4,7 @@ connection through the fault-injecting proxy."""
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 from collections.abc import Callable
@@ -278,3 +279,14 @@ async def test_a_resume_without_a_budget_leaves_the_finished_calls_budget_alone(
             await wise.card_secrets.get_pin(card.token, timeout=5)
         fake.approve_ott(info.value.one_time_token)
         assert (await info.value.resume()).reveal_pin() == card.pin
+
+
+@pytest.mark.parametrize("cls", [CardSecrets, JoseKeyring])
+def test_every_method_that_reaches_wise_takes_the_call_options(cls: type) -> None:
+    """A guard for methods added later: each public coroutine takes ``**options: RequestOptions``."""
+    methods = [n for n, m in inspect.getmembers(cls, inspect.iscoroutinefunction) if not n.startswith("_")]
+    assert len(methods) >= 4
+    for name in methods:
+        parameters = inspect.signature(getattr(cls, name)).parameters.values()
+        options = [str(p.annotation) for p in parameters if p.kind is p.VAR_KEYWORD]
+        assert options == ["Unpack[RequestOptions]"], f"{cls.__name__}.{name}"
