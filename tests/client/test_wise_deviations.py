@@ -7,6 +7,7 @@ each 2xx code; the spec's own examples round-tripped; money exact both ways; bod
 
 from __future__ import annotations
 
+import ast
 import datetime
 import enum
 import importlib
@@ -34,7 +35,9 @@ SURFACE = {
     if ": " in line and not line.startswith("#")
 }
 SUCCESS = {
-    key[3:]: value.rsplit(" response=", 1)[1] for key, value in SURFACE.items() if key.startswith("op ")
+    key[3:]: value.rsplit(" response=", 1)[1].split(" ", 1)[0]
+    for key, value in SURFACE.items()
+    if key.startswith("op ")
 }
 JSON_BODY = "dict[str,Any]|list[Any]|None"
 
@@ -191,6 +194,8 @@ def _sample(type_code: str, depth: int = 0) -> Any:
     member = next(m for m in members(type_code) if m not in ("None", "Unset"))
     if member.startswith("list["):
         return []
+    if member.startswith("Literal["):  # an OpenAPI 3.1 ``const``: its one value (the first, if several)
+        return ast.literal_eval(members(member[len("Literal[") : -1], ",")[0])
     simple = {
         "str": "x",
         "int": 1,

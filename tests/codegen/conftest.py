@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from codegen import facade, spec_source, surface
+from codegen import facade, spec_source, surface, webhook_events
 from codegen.generate import generate, load_config, parse
 from codegen.normalize import Spec, load_spec, normalize
 
@@ -91,7 +91,8 @@ def surface_of(bundle_path: Path, tmp_path_factory: pytest.TempPathFactory) -> S
             *(e for c in data.endpoint_collections_by_tag.values() for e in c.parse_errors),
         ]
         assert not problems, [f"{p.header}: {p.detail}" for p in problems]
-        return surface.build(data, facade.collect_operations(data, spec, config.field_prefix))
+        operations = facade.collect_operations(data, spec, config.field_prefix)
+        return surface.build(data, operations, webhook_events.collect(spec, data))
 
     return build
 
