@@ -222,10 +222,10 @@ def release_churn(spec: Spec) -> Churn:
     churn.enum_removed = sorted(v for v in enum["enum"] if v != enum.get("example"))[0]
     enum["enum"] = [v for v in enum["enum"] if v != churn.enum_removed] + [churn.enum_added]
 
-    churn.deprecated = next(
+    churn.deprecated = next(  # a rate operation, or on a bundle churned before, any other
         n
-        for n in sorted(_operations(spec))
-        if n.startswith("rate") and not _operation(spec, n).get("deprecated")
+        for n in sorted(_operations(spec), key=lambda n: (not n.startswith("rate"), n))
+        if not _operation(spec, n).get("deprecated")
     )
     _operation(spec, churn.deprecated)["deprecated"] = True
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from mutated_bundle import QUARTER, Churn, calendar_versions, release_churn
+from mutated_bundle import ADDED_OPERATION, QUARTER, Churn, calendar_versions, release_churn
 from openapi_python_client.strings import snake_case
 
 from codegen import surface
@@ -135,7 +135,12 @@ def test_every_line_label_and_impact(release: Release) -> None:
             (),
         ),
     ]
-    assert [(c.label, c.text, c.impact) for c in release.found] == expected
+    found = [(c.label, c.text, c.impact) for c in release.found]
+    if f"op {ADDED_OPERATION}" in old:  # a bundle churned before (WISE_SPEC=a mutated bundle): the
+        # release also reshapes what the first churn added (its widget models lose their operation)
+        assert [line for line in found if line in expected] == expected
+    else:
+        assert found == expected
     assert f"model {event_data}" in new and "amount:" in new[f"model {event_data}"]
     nullable = f"{churn.nullable}:"
     assert nullable in new["model BalanceCapacityResponse200DepositLimit"], (
@@ -166,6 +171,7 @@ def test_the_cli_prints_every_impact_and_reads_the_paging_table(release: Release
     moved = [k for k in release.old.keys() & release.new.keys() if k[:3] == "op "]
     moved = [k for k in moved if release.old[k].split(" ")[1] != release.new[k].split(" ")[1]]
     counted = [int(line.split(" for ")[1].split(" ")[0]) for line in printed if " → 2026Q4 for " in line]
-    assert sum(counted) == len(moved) > 200
+    assert sum(counted) == len(moved)
+    assert len(moved) > 200 or not release.moved, "the real bundle moves most operations"
     assert all(facade_of(release.new, k[3:]) in shown for k in moved), "named, none behind an ellipsis"
     assert "…" not in out.getvalue()
