@@ -68,7 +68,8 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
     """Generate the ``wise_api`` package into ``out_dir/wise_api``; return the package path."""
     started = time.monotonic()
     spec = load_spec(spec_path)
-    for name, count in normalize(spec):
+    normalized: dict[str, list[str]] = {}
+    for name, count in normalize(spec, normalized):
         print(f"normalize: {name}: {count}")
     if normalized_path is not None:
         normalized_path.write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -94,7 +95,7 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
         fake_answers.write(spec, staging)
         (staging / "py.typed").write_text("", encoding="utf-8")  # PEP 561: users' mypy reads our types
         shutil.copyfile(RUNTIME / "wire.py", staging / "wire.py")  # what the generated code calls
-        surface.write(surface.build(data, operations, events), staging / "surface.lock")
+        surface.write(surface.build(data, operations, events, normalized), staging / "surface.lock")
         config.post_hooks = hooks  # one formatter pass over generator output and facade alike
         project._run_post_hooks()
         errors += project.errors

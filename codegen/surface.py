@@ -1,13 +1,16 @@
-"""The API-surface lock: one line per operation, model, enum and webhook event version, so a spec release
-is a reviewable diff.
+"""The API-surface lock: one line per operation, model, enum, webhook event version and place the
+normalization changed, so a spec release is a reviewable diff.
 
 ``openapi/surface.lock`` is committed. ``make regenerate`` prints what changed against it, one line per
 fact, each labelled ``breaking`` (code written against the old surface may stop working), ``action`` (the
-release needs a maintainer's hand: a paged operation the paging table has no iterator for) or
+release needs a maintainer's hand: a paged operation the paging table has no iterator for, an example
+the spec's own schema newly refuses) or
 ``additive``: operations by facade name (added, removed, moved, retyped, deprecated, paging), fields
 added/removed/retyped, required-ness, enum values, webhook events by type and schema version, API-version
-moves. Under a line about a model or enum: every operation that sends or returns it and every webhook
-event that carries it; under a version move: every operation moved. Then it updates the lock.
+moves, and the places a normalization fix changes (codegen/normalize.py: which examples it drops). Under a
+line about a model or enum: every operation that sends or returns it and every webhook event that carries
+it; under a version move: every operation moved; under a normalization line: every place new or gone.
+Then it updates the lock.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import ast
 import re
 import sys
 import textwrap
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -76,11 +79,18 @@ def paging_shape(query_params: Iterable[str]) -> str | None:
 
 
 def build(
-    data: GeneratorData, operations: list[Operation], events: Iterable[EventVersion] = ()
+    data: GeneratorData,
+    operations: list[Operation],
+    events: Iterable[EventVersion] = (),
+    normalized: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, str]:
-    """Key (``op <operationId>`` / ``model <Name>`` / ``enum <Name>`` / ``event <type> <version>``) → its
-    description line."""
+    """Key (``op <operationId>`` / ``model <Name>`` / ``enum <Name>`` / ``event <type> <version>`` /
+    ``normalize <fix> <place>``) → its description line. ``normalized``: the places each normalization
+    fix that names them changed (codegen.normalize.normalize), so a release's new ones are named."""
     entries: dict[str, str] = {}
+    for fix, places in (normalized or {}).items():
+        for where in places:
+            entries[f"normalize {fix} {where.replace(': ', ':')}"] = "changed"
     for op in operations:
         security = "|".join("+".join(alt) if alt else "anonymous" for alt in op.security) or "none"
         # the names are compared with ours, and only ours are written: safe to unwrap
@@ -450,6 +460,26 @@ def _paging_action(operation_id: str, fields: dict[str, str], iterated: Collecti
     return Change("action", name, f"operation {name} is paged but gets no iterator: {todo}")
 
 
+def _normalize_changes(old: dict[str, str], new: dict[str, str]) -> list[Change]:
+    """One line per normalization fix whose places changed, each place named: new ones are ``action``
+    (an example Wise's own schema refuses is for a maintainer to look at, and perhaps report)."""
+    places: dict[str, tuple[set[str], set[str]]] = {}
+    for slot, entries in enumerate((old, new)):
+        for key in entries:
+            if key.startswith("normalize "):
+                _, fix, where = key.split(" ", 2)
+                places.setdefault(fix, (set(), set()))[slot].add(where)
+    found = []
+    for fix, (before, after) in sorted(places.items()):
+        if before != after:
+            impact = tuple(f"new: {w}" for w in sorted(after - before))
+            impact += tuple(f"gone: {w}" for w in sorted(before - after))
+            label: Label = "action" if after - before else "additive"
+            text = f"normalize {fix}: {len(before)} → {len(after)} place(s)"
+            found.append(Change(label, f"normalize {fix}", text, impact))
+    return found
+
+
 def changes(
     old: dict[str, str], new: dict[str, str], iterated: Collection[str] | None = None
 ) -> list[Change]:
@@ -464,7 +494,7 @@ def changes(
     own = _owned(old, new, uses_old, uses_new)
     for key in sorted(new.keys() | old.keys()):
         kind, name = key.split(" ", 1)
-        if key in own:
+        if key in own or kind == "normalize":
             continue  # counted on its operation's or event's line
         if key not in old:
             if kind == "op":
@@ -504,6 +534,7 @@ def changes(
             fields = _op_fields(new[key])
             action = _paging_action(name, fields, iterated) if fields.get("paging") != was else None
             found += [action] if action else []
+    found += _normalize_changes(old, new)
     for (old_version, new_version), names in sorted(moves.items()):
         text = (
             f"API version {old_version} → {new_version} for {len(names)} operation(s), facade names unchanged"

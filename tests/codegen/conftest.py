@@ -84,7 +84,8 @@ def surface_of(bundle_path: Path, tmp_path_factory: pytest.TempPathFactory) -> S
 
     def build(spec: Spec) -> dict[str, str]:
         spec = copy.deepcopy(spec)
-        normalize(spec)
+        normalized: dict[str, list[str]] = {}
+        normalize(spec, normalized)
         data = parse(spec, config)
         problems = [
             *data.errors,
@@ -92,7 +93,7 @@ def surface_of(bundle_path: Path, tmp_path_factory: pytest.TempPathFactory) -> S
         ]
         assert not problems, [f"{p.header}: {p.detail}" for p in problems]
         operations = facade.collect_operations(data, spec, config.field_prefix)
-        return surface.build(data, operations, webhook_events.collect(spec, data))
+        return surface.build(data, operations, webhook_events.collect(spec, data), normalized)
 
     return build
 

@@ -19,7 +19,7 @@ from mutated_bundle import ADDED_OPERATION, QUARTER, Churn, calendar_versions, r
 from openapi_python_client.strings import snake_case
 
 from codegen import surface
-from codegen.normalize import Spec, class_name
+from codegen.normalize import Spec, class_name, iter_operations
 from wise_async.pagination import PAGING_STYLES
 
 SurfaceOf = Callable[[Spec], dict[str, str]]  # the surface_of fixture (conftest.py)
@@ -33,6 +33,7 @@ class Release:
     old: dict[str, str]
     new: dict[str, str]
     found: list[surface.Change]
+    spec_examples: list[str]  # names of the examples of transferCreate's request body
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +44,12 @@ def release(raw_bundle: Spec, base_surface: dict[str, str], surface_of: SurfaceO
     churn = release_churn(spec)
     new = surface_of(spec)
     found = surface.changes(base_surface, new, surface.iterated_operations())
-    return Release(churn, moved, base_surface, new, found)
+    (body,) = [
+        op["requestBody"]["content"]["application/json"]
+        for _, _, op in iter_operations(raw_bundle)
+        if op["operationId"] == "transferCreate"
+    ]
+    return Release(churn, moved, base_surface, new, found, list(body.get("examples", {})))
 
 
 def facade_of(entries: dict[str, str], operation_id: str) -> str:
@@ -73,6 +79,23 @@ def own_count(entries: dict[str, str], others: dict[str, str], operation_id: str
     return sum(
         1 for k in entries.keys() - others.keys() if k[:3] != "op " and k.split(" ", 1)[1].startswith(prefix)
     )
+
+
+def dropped_examples(release: Release) -> list[Line]:
+    """transferCreate's request examples lack the field the release made required: normalize drops them,
+    and the changelog names each one (the count alone said nothing of which)."""
+    media = "transferCreate requestBody/content/application/json/examples"
+    before = [k for k in release.old if k.startswith("normalize drop_invalid_examples ")]
+    examples = sorted(release.spec_examples)
+    new = [
+        f"new: {media}/{name}"
+        for name in examples
+        if f"normalize drop_invalid_examples {media}/{name}" not in release.old
+    ]
+    if not new:
+        return []
+    text = f"normalize drop_invalid_examples: {len(before)} → {len(before) + len(new)} place(s)"
+    return [("action", text, tuple(new))]
 
 
 def test_every_line_label_and_impact(release: Release) -> None:
@@ -109,6 +132,7 @@ def test_every_line_label_and_impact(release: Release) -> None:
             f" {churn.removed}) with {own_count(old, new, churn.removed)} model(s)/enum(s) of its own",
             (),
         ),
+        *dropped_examples(release),
         (
             "action",
             f"operation {widgets} is paged but gets no iterator: its paging shape unknown(pageToken) is none"
@@ -160,12 +184,14 @@ def test_the_cli_prints_every_impact_and_reads_the_paging_table(release: Release
 
     assert status == 2
     printed = out.getvalue().splitlines()
-    breaking = sum(1 for c in release.found if c.label == "breaking")
+    count = {label: sum(1 for c in release.found if c.label == label) for label in ("breaking", "action")}
+    additive = len(release.found) - sum(count.values())
     ops = sum(1 for k in release.new if k.startswith("op "))
     assert printed[0] == (
-        f"surface: {len(release.found)} change(s) against {lock}: {breaking} breaking,"
-        f" {len(release.found) - breaking - 1} additive, 1 action(s) ({ops} operations)"
+        f"surface: {len(release.found)} change(s) against {lock}: {count['breaking']} breaking,"
+        f" {additive} additive, {count['action']} action(s) ({ops} operations)"
     )
+    assert count["action"] == 1 + len(dropped_examples(release)), "the paged widgets, the dropped examples"
     assert printed[1:] == [f"  {line}" for change in release.found for line in change.lines()]
     shown = " ".join(line.strip() for line in printed if line.startswith(" " * 12))
     moved = [k for k in release.old.keys() & release.new.keys() if k[:3] == "op "]

@@ -159,11 +159,23 @@ def test_changing_a_field_type_reports_the_field_retyped(
     key, prop, model = retyped_field
     bundle_copy["components"]["schemas"][key]["properties"][prop]["type"] = "integer"
 
-    lines = surface.changelog(base_surface, surface_of(bundle_copy))
+    found = surface.changes(base_surface, surface_of(bundle_copy))
 
-    assert len(lines) == 1, lines
+    api, dropped = without_dropped_examples(found)
+    assert len(api) == 1, api
     # a field of a model Wise sends reads None when absent, so its type may carry |None
-    assert re.fullmatch(rf"breaking  {model}\.\w+ retyped: str(\|None)? → int(\|None)?", lines[0]), lines
+    assert re.fullmatch(rf"breaking  {model}\.\w+ retyped: str(\|None)? → int(\|None)?", str(api[0])), api
+    assert all(line.startswith("new: ") for c in dropped for line in c.impact), "a retype only adds drops"
+
+
+def without_dropped_examples(
+    found: list[surface.Change],
+) -> tuple[list[surface.Change], list[surface.Change]]:
+    """The API's changes, and the examples normalize newly drops: a retyped field makes every example
+    holding its old type invalid, wherever the spec keeps them (tests/codegen/test_release_changelog.py
+    names them on a release)."""
+    api = [c for c in found if not c.subject.startswith("normalize ")]
+    return api, [c for c in found if c.subject.startswith("normalize ")]
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +214,7 @@ def test_all_mutations_together(
     base_surface: dict[str, str], all_mutations: tuple[dict[str, str], list[str]]
 ) -> None:
     new, expected = all_mutations
-    lines = surface.changelog(base_surface, new)
+    lines = [str(c) for c in without_dropped_examples(surface.changes(base_surface, new))[0]]
     assert matches_in_order(expected, lines), lines
 
 
@@ -302,8 +314,12 @@ def test_cli_prints_changelog_and_updates_only_when_asked(
     assert checked.returncode == 0, checked.stderr
     out = checked.stdout.splitlines()
     ops = sum(1 for k in new_entries if k.startswith("op "))
-    assert out[0] == f"surface: 3 change(s) against {lock}: 2 breaking, 1 additive ({ops} operations)"
+    actions = len(without_dropped_examples(surface.changes(base_surface, new_entries))[1])
+    shown = f", {actions} action(s)" if actions else ""  # examples the retype made invalid, if any
+    summary = f"{3 + actions} change(s) against {lock}: 2 breaking, 1 additive{shown} ({ops} operations)"
+    assert out[0] == f"surface: {summary}"
     headlines = [line.removeprefix("  ") for line in out[1:] if not line.startswith(" " * 12)]
+    headlines = [line for line in headlines if not line.startswith("action    normalize ")]
     assert matches_in_order(expected, headlines), out
     assert any(line.startswith((" " * 12 + "returned by: ", " " * 12 + "sent by: ")) for line in out), (
         "impact shown"
@@ -355,7 +371,7 @@ def test_surface_lines_are_well_formed(base_surface: dict[str, str], raw_bundle:
     assert bad == []
     for key, value in base_surface.items():
         kind = key.split(" ", 1)[0]
-        assert kind in ("op", "model", "enum", "event"), key
+        assert kind in ("op", "model", "enum", "event", "normalize"), key
         if kind == "model" and value != "-":
             assert all(re.fullmatch(r"\w+:\S+", field) for field in value.split(" ")), f"{key}: {value}"
         assert "object at 0x" not in value, f"{key}: a repr() leaked into the lock: {value}"
@@ -683,3 +699,22 @@ def test_the_spec_s_paged_operations_are_the_paging_table_s() -> None:
     assert surface.iterated_operations() == set(PAGING_STYLES)
     assert surface.paging_shape(["profileId", "limit"]) is None
     assert surface.paging_shape(["pageToken", "limit"]) == "unknown(pageToken)"
+
+
+def test_normalization_places_new_and_gone_are_named() -> None:
+    old = {
+        "normalize drop_invalid_examples a example": "changed",
+        "normalize drop_invalid_examples b example": "changed",
+    }
+    new = {
+        "normalize drop_invalid_examples b example": "changed",
+        "normalize drop_invalid_examples c example": "changed",
+    }
+    (change,) = surface.changes(old, new)
+    assert (change.label, change.text, change.impact) == (
+        "action",
+        "normalize drop_invalid_examples: 2 → 2 place(s)",
+        ("new: c example", "gone: a example"),
+    )
+    (fixed,) = surface.changes(old, {k: v for k, v in old.items() if " b " in k})
+    assert fixed.label == "additive", "Wise mended an example: nothing to do"
