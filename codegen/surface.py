@@ -185,6 +185,7 @@ class Change:
                 initial_indent=indent,
                 subsequent_indent=indent + "  ",
                 break_on_hyphens=False,
+                break_long_words=False,  # a place or name is never cut in two
             )
             for line in self.impact
         ]
