@@ -191,7 +191,7 @@ def test_the_cli_prints_every_impact_and_reads_the_paging_table(release: Release
         f"surface: {len(release.found)} change(s) against {lock}: {count['breaking']} breaking,"
         f" {additive} additive, {count['action']} action(s) ({ops} operations)"
     )
-    assert count["action"] == 1 + len(dropped_examples(release)), "the paged widgets, the dropped examples"
+    assert count["action"] >= 1, "the paged widgets (and the dropped examples: the test above)"
     assert printed[1:] == [f"  {line}" for change in release.found for line in change.lines()]
     shown = " ".join(line.strip() for line in printed if line.startswith(" " * 12))
     moved = [k for k in release.old.keys() & release.new.keys() if k[:3] == "op "]
