@@ -389,6 +389,14 @@ def test_committed_surface_lock_matches_the_current_generation(base_surface: dic
     )
 
 
+def test_regenerating_an_unchanged_spec_rewrites_the_lock_byte_for_byte(
+    base_surface: dict[str, str], tmp_path: Path
+) -> None:
+    """What `make regenerate` copies over openapi/surface.lock is the committed file itself."""
+    surface.write(base_surface, tmp_path / "surface.lock")
+    assert (tmp_path / "surface.lock").read_bytes() == COMMITTED_LOCK.read_bytes()
+
+
 def test_committed_spec_lock_names_the_bundle(bundle_path: Path) -> None:
     facts = spec_source.read_lock(ROOT / "openapi" / "spec.lock")
     assert set(facts) >= {"sha256", "bytes"}
