@@ -4,12 +4,12 @@ normalization changed, so a spec release is a reviewable diff.
 ``openapi/surface.lock`` is committed. ``make regenerate`` prints what changed against it, one line per
 fact, each labelled ``breaking`` (code written against the old surface may stop working), ``action`` (the
 release needs a maintainer's hand: a paged operation the paging table has no iterator for, an example
-the spec's own schema newly refuses) or
-``additive``: operations by facade name (added, removed, moved, retyped, deprecated, paging), fields
-added/removed/retyped, required-ness, enum values, webhook events by type and schema version, API-version
-moves, and the places a normalization fix changes (codegen/normalize.py: which examples it drops). Under a
-line about a model or enum: every operation that sends or returns it and every webhook event that carries
-it; under a version move: every operation moved; under a normalization line: every place new or gone.
+the spec's own schema newly refuses) or ``additive``: operations by facade name (added, removed, moved,
+retyped, arguments, deprecated, paging), fields added/removed/retyped, required-ness, enum values,
+webhook events by type and schema version, API-version moves, and the places a normalization fix changes
+(codegen/normalize.py: which examples it drops). Under a line about a model or enum: every operation that
+sends (in its body or arguments) or returns it and every webhook event that carries it; under a version
+move: every operation moved; under a normalization line: every place new or gone.
 Then it updates the lock.
 """
 
@@ -95,10 +95,15 @@ def build(
         security = "|".join("+".join(alt) if alt else "anonymous" for alt in op.security) or "none"
         # the names are compared with ours, and only ours are written: safe to unwrap
         paging = paging_shape(p.name.get_untrusted_value() for p in op.endpoint.query_parameters)
+        params = [  # the facade's path and query arguments: python name and type, Unset when optional
+            f"{p.python_name}:{_compact(p.get_type_string().as_unembedded_code())}"
+            for p in [*op.endpoint.path_parameters, *op.endpoint.query_parameters]
+        ]
         entries[f"op {op.operation_id}"] = (
             f"{op.method} {op.path} wise_api.api.{op.tag}.{op.module}.asyncio"
             f" facade={op.namespace}.{op.method_name} deprecated={str(op.deprecated).lower()}"
             f" tokens={security} request={_join(op.request_types)} response={_join(op.success_types)}"
+            + (f" params={','.join(params)}" if params else "")
             + (f" paging={paging}" if paging else "")
         )
     for model in data.models:
@@ -281,12 +286,12 @@ class _Uses:
         }
 
     def roots(self, key: str, part: str | None = None) -> set[str]:
-        """The models an operation's ``request``/``response`` (both when ``part`` is None) or an event's
-        envelope names."""
+        """The models and enums an operation sends (``request``: its body and arguments), returns
+        (``response``) or both (``part`` None), or an event's envelope names."""
         fields = _op_fields(self.entries[key])
         if key.startswith("event "):
             return self._named(fields.get("envelope", ""))
-        parts = ("request", "response") if part is None else (part,)
+        parts = {None: ("request", "params", "response"), "request": ("request", "params")}.get(part, (part,))
         return set().union(*(self._named(fields.get(p, "")) for p in parts))
 
     def reach(self, roots: set[str]) -> set[str]:
@@ -336,9 +341,10 @@ class _Uses:
 
 
 def _op_changes(
-    operation_id: str, old_line: str, new_line: str
+    operation_id: str, old_line: str, new_line: str, *, arguments: bool = True
 ) -> tuple[list[Change], tuple[str, str] | None]:
-    """Changes of one operation, and its version move (``/v1 → /2026Q4``) reported apart."""
+    """Changes of one operation, and its version move (``/v1 → /2026Q4``) reported apart. ``arguments``
+    False: the old lock predates the ``params`` column, so its arguments are unknown, not absent."""
     old, new = _op_fields(old_line), _op_fields(new_line)
     name = _facade(new)
     changes: list[Change] = []
@@ -363,6 +369,8 @@ def _op_changes(
     if old.get("deprecated") != new.get("deprecated"):
         state = "deprecated" if new.get("deprecated") == "true" else "no longer deprecated"
         changes.append(Change("additive", name, f"operation {name} {state}"))
+    if arguments:
+        changes += _param_changes(name, old.get("params", "-"), new.get("params", "-"))
     if old.get("paging") != new.get("paging"):
         if old.get("paging") is None:
             changes.append(Change("additive", name, f"operation {name} now paged: {new['paging']}"))
@@ -377,6 +385,34 @@ def _op_changes(
         text = f"operation {name} module: {old['module']} → {new['module']}"
         changes.append(Change("breaking", name, text))
     return changes, moved
+
+
+def _param_changes(name: str, old_value: str, new_value: str) -> list[Change]:
+    """An operation's path and query arguments added, removed, retyped, made required or optional."""
+    old, new = (
+        _field_types(" ".join(_union_parts(v, ",")) if v != "-" else "-") for v in (old_value, new_value)
+    )
+    changes: list[Change] = []
+    for arg in sorted(new.keys() - old.keys()):
+        type_code, required = new[arg]
+        text = f"operation {name} argument {arg} added" + (
+            f", required: {type_code}" if required else f": {type_code}"
+        )
+        changes.append(Change("breaking" if required else "additive", name, text))
+    for arg in sorted(old.keys() - new.keys()):
+        changes.append(
+            Change("breaking", name, f"operation {name} argument {arg} removed (was {old[arg][0]})")
+        )
+    for arg in sorted(old.keys() & new.keys()):
+        (old_type, old_required), (new_type, new_required) = old[arg], new[arg]
+        if _canonical(old_type) != _canonical(new_type):
+            changes.append(
+                Change("breaking", name, f"operation {name} argument {arg} retyped: {old_type} → {new_type}")
+            )
+        if old_required != new_required:
+            now = "required" if new_required else "optional"
+            changes.append(Change("breaking", name, f"operation {name} argument {arg} now {now}"))
+    return changes
 
 
 def _model_changes(model: str, old_value: str, new_value: str, uses: _Uses) -> list[Change]:
@@ -492,6 +528,7 @@ def changes(
     found: list[Change] = []
     moves: dict[tuple[str, str], list[str]] = {}
     uses_old, uses_new = _Uses(old), _Uses(new)
+    arguments = any(" params=" in line for key, line in old.items() if key.startswith("op ")) or not old
     own = _owned(old, new, uses_old, uses_new)
     for key in sorted(new.keys() | old.keys()):
         kind, name = key.split(" ", 1)
@@ -519,7 +556,7 @@ def changes(
                 found.append(Change("breaking", name, f"{kind} removed: {name}", uses_old.impact(key)))
         elif old[key] != new[key]:
             if kind == "op":
-                op_changes, moved = _op_changes(name, old[key], new[key])
+                op_changes, moved = _op_changes(name, old[key], new[key], arguments=arguments)
                 found += op_changes
                 if moved:
                     moves.setdefault(moved, []).append(_facade(_op_fields(new[key])))

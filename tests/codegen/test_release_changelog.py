@@ -107,9 +107,13 @@ def test_every_line_label_and_impact(release: Release) -> None:
     amount = {"number": "Decimal", "string": "str"}
     retyped_from, retyped_to = (amount[t] for t in churn.retyped)
     widgets = "wise.widgets." + facade_of(new, churn.added).rsplit(".", 1)[1]
-    activities = (f"returned by: {facade_of(new, 'activityList')}",)
+    activities = (
+        f"sent by: {facade_of(new, 'activityList')}",
+        f"returned by: {facade_of(new, 'activityList')}",
+    )
     expected: list[Line] = [
         *expected_moves(release),
+        # the status filter's type and the answer's: sent and returned
         ("breaking", f"enum ActivityStatus value removed: {churn.enum_removed}", activities),
         (
             "breaking",

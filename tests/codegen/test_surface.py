@@ -29,7 +29,7 @@ SurfaceOf = Callable[[Spec], dict[str, str]]  # the surface_of fixture (conftest
 COMMITTED_LOCK = ROOT / "openapi" / "surface.lock"
 OP_LINE = re.compile(
     r"^(GET|PUT|POST|DELETE|PATCH|HEAD|OPTIONS) /\S* wise_api\.api\.\w+\.\w+\.asyncio facade=\w+\.\w+"
-    r" deprecated=(true|false) tokens=\S+ request=\S+ response=\S+( paging=\S+)?$"
+    r" deprecated=(true|false) tokens=\S+ request=\S+ response=\S+( params=\S+)?( paging=\S+)?$"
 )
 SUFFIX = "CopyForSurfaceTest"
 
@@ -726,3 +726,30 @@ def test_normalization_places_new_and_gone_are_named() -> None:
     )
     (fixed,) = surface.changes(old, {k: v for k, v in old.items() if " b " in k})
     assert fixed.label == "additive", "Wise mended an example: nothing to do"
+
+
+def test_arguments_added_removed_retyped_and_their_types_sent() -> None:
+    old = {
+        "op a": op_line(
+            "/v1/a/{id}", "things.a", params="id:int,status:Status|Unset,size:int|Unset,gone:str"
+        ),
+        "enum Status": "A|B",
+    }
+    new = {
+        "op a": op_line(
+            "/v1/a/{id}", "things.a", params="id:str,status:Status|Unset,size:int,since:str|Unset,must:bool"
+        ),
+        "enum Status": "A",
+    }
+    assert [(c.label, c.text, c.impact) for c in surface.changes(old, new)] == [
+        ("breaking", "enum Status value removed: B", ("sent by: wise.things.a",)),
+        ("breaking", "operation wise.things.a argument gone removed (was str)", ()),
+        ("breaking", "operation wise.things.a argument id retyped: int → str", ()),
+        ("breaking", "operation wise.things.a argument must added, required: bool", ()),
+        ("breaking", "operation wise.things.a argument size now required", ()),
+        ("additive", "operation wise.things.a argument since added: str", ()),
+    ]
+    before_the_column = {
+        "op a": op_line("/v1/a/{id}", "things.a")
+    }  # a lock from before arguments were listed
+    assert surface.changes(before_the_column, {"op a": new["op a"]}) == [], "unknown, not absent"
