@@ -119,6 +119,9 @@ def main(argv: list[str]) -> int:
         print(f"spec: {LOCK.relative_to(ROOT)} updated")
         return 0
     if "--verify" in flags:  # `make test`: the fetched copy is the locked spec
+        if not TARGET.is_file():
+            print(f"spec: no {TARGET.relative_to(ROOT)}: run `make spec`", file=sys.stderr)
+            return 1
         refused = mismatch(TARGET.read_bytes(), f"spec: {TARGET.relative_to(ROOT)}")
         print(
             refused or "spec: openapi/index.yaml matches openapi/spec.lock",

@@ -512,6 +512,8 @@ def test_a_missing_locked_spec_stops_generate_with_one_line(
     assert line.startswith(f"spec: {spec_source.SHARED_COPY} (sha256 ")
     assert "(gone/mutated.yaml, sha256 abababababababab…, 1234 bytes)" in line
     assert not spec_source.TARGET.exists()
+    assert spec_source.main(["spec_source", "--verify"]) == 1
+    assert capsys.readouterr().err == "spec: no openapi/index.yaml: run `make spec`\n"
 
     spec_source.TARGET.write_bytes(b"openapi: 3.1.0\n")  # a stale copy from before the lock moved
     assert spec_source.main(["spec_source", "--verify"]) == 1
