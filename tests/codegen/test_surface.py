@@ -755,3 +755,14 @@ def test_arguments_added_removed_retyped_and_their_types_sent() -> None:
         "op a": op_line("/v1/a/{id}", "things.a")
     }  # a lock from before arguments were listed
     assert surface.changes(before_the_column, {"op a": new["op a"]}) == [], "unknown, not absent"
+
+
+def test_the_paging_table_is_read_from_the_generated_package_when_it_has_one(tmp_path: Path) -> None:
+    (tmp_path / "paging.py").write_text(
+        'PAGED: dict[str, tuple[str, ...]] = {\n    "widgetList": ("cursor",),\n'
+        '    "cardList": ("pageNumber",),\n}\n',
+        encoding="utf-8",
+    )
+    assert surface.iterated_operations(tmp_path) == {"widgetList", "cardList"}
+    (tmp_path / "paging.py").unlink()  # a package without one: the installed one's, else the hand-written
+    assert surface.iterated_operations(tmp_path) == surface.iterated_operations()
