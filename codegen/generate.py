@@ -23,8 +23,9 @@ from openapi_python_client.config import Config, ConfigFile, MetaType
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.errors import GeneratorError
 
-from codegen import facade, fake_answers, spec_source, surface, webhook_events, wire_types
+from codegen import facade, fake_answers, surface, webhook_events, wire_types
 from codegen.normalize import load_spec, normalize
+from codegen.spec_source import mismatch
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generate: no spec at {args.spec}: run `make spec`", file=sys.stderr)
         return 1
     shown = os.path.relpath(args.spec, Path.cwd()) if args.spec.is_absolute() else str(args.spec)
-    refused = None if args.adopt else spec_source.mismatch(args.spec.read_bytes(), f"generate: {shown}")
+    refused = None if args.adopt else mismatch(args.spec.read_bytes(), f"generate: {shown}")
     if refused:  # never build the client from another spec than the locks describe
         print(refused, file=sys.stderr)
         return 1
