@@ -225,8 +225,9 @@ class Change:
         return (LABEL_ORDER[self.label], self.subject, self.text)
 
 
-def _op_fields(line: str) -> dict[str, str]:
-    """``GET /p module facade=a.b deprecated=false tokens=T request=R response=S`` → named parts."""
+def _line_fields(line: str) -> dict[str, str]:
+    """``GET /p module facade=a.b deprecated=false tokens=T request=R response=S`` → named parts (an
+    operation's line; an event's ``envelope=E data=D`` too)."""
     positional = [part for part in line.split(" ") if "=" not in part]
     fields = dict(zip(("method", "path", "module"), [*positional, "?", "?", "?"], strict=False))
     for part in line.split(" "):
@@ -312,7 +313,7 @@ class _Uses:
     def roots(self, key: str, part: str | None = None) -> set[str]:
         """The models and enums an operation sends (``request``: its body and arguments), returns
         (``response``) or both (``part`` None), or an event's envelope names."""
-        fields = _op_fields(self.entries[key])
+        fields = _line_fields(self.entries[key])
         if key.startswith("event "):
             return self._named(fields.get("envelope", ""))
         parts = {None: ("request", "params", "response"), "request": ("request", "params")}.get(part, (part,))
@@ -334,7 +335,7 @@ class _Uses:
             self._users = {}
             for owner in self.entries:
                 if owner.startswith("op "):
-                    name = _facade(_op_fields(self.entries[owner]))
+                    name = _facade(_line_fields(self.entries[owner]))
                     for slot, part in ((0, "request"), (1, "response")):
                         for used in self.reach(self.roots(owner, part)):
                             self._users.setdefault(used, (set(), set(), set()))[slot].add(name)
@@ -356,7 +357,7 @@ class _Uses:
             (role, key[len("event ") :])
             for key, line in self.entries.items()
             if key.startswith("event ")
-            for role, name in _op_fields(line).items()
+            for role, name in _line_fields(line).items()
             if role in ("envelope", "data") and name == model
         ]
         if not roles:
@@ -369,7 +370,7 @@ def _op_changes(
 ) -> tuple[list[Change], tuple[str, str] | None]:
     """Changes of one operation, and its version move (``/v1 → /2026Q4``) reported apart. ``arguments``
     False: the old lock predates the ``params`` column, so its arguments are unknown, not absent."""
-    old, new = _op_fields(old_line), _op_fields(new_line)
+    old, new = _line_fields(old_line), _line_fields(new_line)
     name = _facade(new)
     changes: list[Change] = []
     moved = None
@@ -504,7 +505,7 @@ def _own_note(own: dict[str, str], owner: str) -> str:
 
 def _event_line(name: str, line: str) -> str:
     event_type, _, version = name.rpartition(" ")
-    return f"{event_type} schema_version {version} (data: {_op_fields(line).get('data')})"
+    return f"{event_type} schema_version {version} (data: {_line_fields(line).get('data')})"
 
 
 def _paging_action(operation_id: str, fields: dict[str, str], iterated: Collection[str]) -> Change | None:
@@ -560,7 +561,7 @@ def changes(
             continue  # counted on its operation's or event's line
         if key not in old:
             if kind == "op":
-                fields = _op_fields(new[key])
+                fields = _line_fields(new[key])
                 deprecated = ", deprecated" if fields.get("deprecated") == "true" else ""
                 text = f"operation added: {_describe_op(name, fields)}{deprecated}{_own_note(own, key)}"
                 found.append(Change("additive", _facade(fields), text))
@@ -571,8 +572,8 @@ def changes(
                 found.append(Change("additive", name, f"{kind} added: {name}", uses_new.impact(key)))
         elif key not in new:
             if kind == "op":
-                text = f"operation removed: {_describe_op(name, _op_fields(old[key]))}{_own_note(own, key)}"
-                found.append(Change("breaking", _facade(_op_fields(old[key])), text))
+                text = f"operation removed: {_describe_op(name, _line_fields(old[key]))}{_own_note(own, key)}"
+                found.append(Change("breaking", _facade(_line_fields(old[key])), text))
             elif kind == "event":
                 text = f"webhook event removed: {_event_line(name, old[key])}{_own_note(own, key)}"
                 found.append(Change("breaking", f"webhook {name}", text))
@@ -583,7 +584,7 @@ def changes(
                 op_changes, moved = _op_changes(name, old[key], new[key], arguments=arguments)
                 found += op_changes
                 if moved:
-                    moves.setdefault(moved, []).append(_facade(_op_fields(new[key])))
+                    moves.setdefault(moved, []).append(_facade(_line_fields(new[key])))
             elif kind == "model":
                 found += _model_changes(name, old[key], new[key], uses_new)
             elif kind == "event":
@@ -592,8 +593,8 @@ def changes(
             else:
                 found += _enum_changes(name, old[key], new[key], uses_new)
         if kind == "op" and key in new and iterated is not None:
-            was = _op_fields(old[key]).get("paging") if key in old else None
-            fields = _op_fields(new[key])
+            was = _line_fields(old[key]).get("paging") if key in old else None
+            fields = _line_fields(new[key])
             action = _paging_action(name, fields, iterated) if fields.get("paging") != was else None
             found += [action] if action else []
     found += _normalize_changes(old, new)

@@ -101,7 +101,7 @@ def dropped_examples(release: Release) -> list[Line]:
 def test_every_line_label_and_impact(release: Release) -> None:
     churn, old, new = release.churn, release.old, release.new
     event = f"event {churn.event_type} 2.0.0"
-    event_data = surface._op_fields(new[event])["data"]
+    event_data = surface._line_fields(new[event])["data"]
     removed_line = old[f"op {churn.removed}"].split(" ")
     capacity, transfers_create = facade_of(new, "balanceCapacity"), facade_of(new, "transferCreate")
     amount = {"number": "Decimal", "string": "str"}
