@@ -31,7 +31,7 @@ CODEGEN := $(wildcard codegen/*.py codegen/runtime/*.py codegen/templates/*.jinj
 help: ## Show this help
 	@grep -hE '^[a-z0-9.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 	@echo "  make $(addprefix test-,$(OTHER_PYTHONS)): the suite (less the generator's and fleet load tests) on that Python"
-	@echo "  Variables: WISE_SPEC=<path or URL> (default ../shared/wise-openapi/index.yaml, else Wise's bundle)"
+	@echo "  Variables: WISE_SPEC=<path or URL> (default: the lock's URL, else ../shared/wise-openapi/index.yaml, else Wise's bundle)"
 
 demo: $(INSTALLED) $(GENERATED) ## The main job: a narrated payout through the SDK against FakeWise on a loopback port (WISE_OTEL_CONSOLE=tree: each step's trace)
 	$(PY) -m examples.payout_demo
@@ -54,13 +54,13 @@ $(NODE_INSTALLED): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-spec: $(INSTALLED) ## Fetch the Wise OpenAPI bundle into openapi/index.yaml and compare it with openapi/spec.lock
+spec: $(INSTALLED) ## Fetch the Wise OpenAPI bundle into openapi/index.yaml; stops unless it is the one openapi/spec.lock names
 	$(PY) -m codegen.spec_source
 
 $(SPEC): | $(INSTALLED)
 	$(PY) -m codegen.spec_source
 
-generate: $(INSTALLED) $(SPEC) ## Normalize the spec and generate generated/wise_api (client, facade, operation table)
+generate: $(INSTALLED) $(SPEC) ## Normalize the locked spec and generate generated/wise_api (client, facade, operation table)
 	$(PY) -m codegen.generate
 
 $(GENERATED): $(SPEC) $(CODEGEN) | $(INSTALLED)
@@ -68,7 +68,7 @@ $(GENERATED): $(SPEC) $(CODEGEN) | $(INSTALLED)
 
 regenerate: $(INSTALLED) ## Fetch the spec, generate, print the API changelog against openapi/surface.lock, update the locks
 	$(PY) -m codegen.spec_source --regenerating
-	$(PY) -m codegen.generate
+	$(PY) -m codegen.generate --adopt
 	$(PY) -m codegen.surface openapi/surface.lock generated/wise_api/surface.lock --update
 	$(PY) -m codegen.spec_source --update-lock
 
@@ -77,6 +77,7 @@ dist: $(INSTALLED) $(GENERATED) ## Build the wheel and sdist into dist/ (both ca
 	$(PY) -m build --outdir dist .
 
 test: install $(GENERATED) ## Everything: surface lock, the suite on Python 3.11, 3.10, 3.12, 3.13, then the built wheel from outside
+	$(PY) -m codegen.spec_source --verify
 	$(PY) -m codegen.surface openapi/surface.lock generated/wise_api/surface.lock
 	$(PY) -m wise_async.testing answered
 	$(PY) -m wise_async.testing rules --quiet

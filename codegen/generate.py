@@ -25,6 +25,7 @@ from openapi_python_client.parser.errors import GeneratorError
 
 from codegen import facade, fake_answers, surface, webhook_events, wire_types
 from codegen.normalize import load_spec, normalize
+from codegen.spec_source import mismatch
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -68,7 +69,8 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
     """Generate the ``wise_api`` package into ``out_dir/wise_api``; return the package path."""
     started = time.monotonic()
     spec = load_spec(spec_path)
-    for name, count in normalize(spec):
+    normalized: dict[str, list[str]] = {}
+    for name, count in normalize(spec, normalized):
         print(f"normalize: {name}: {count}")
     if normalized_path is not None:
         normalized_path.write_text(json.dumps(spec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -94,7 +96,7 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
         fake_answers.write(spec, staging)
         (staging / "py.typed").write_text("", encoding="utf-8")  # PEP 561: users' mypy reads our types
         shutil.copyfile(RUNTIME / "wire.py", staging / "wire.py")  # what the generated code calls
-        surface.write(surface.build(data, operations), staging / "surface.lock")
+        surface.write(surface.build(data, operations, events, normalized), staging / "surface.lock")
         config.post_hooks = hooks  # one formatter pass over generator output and facade alike
         project._run_post_hooks()
         errors += project.errors
@@ -130,7 +132,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "generated")
     parser.add_argument("--config", type=Path, default=ROOT / "generator-config.yml")
     parser.add_argument("--normalized", type=Path, default=ROOT / "openapi" / "index.normalized.json")
+    parser.add_argument(
+        "--adopt",
+        action="store_true",
+        help="build from a spec openapi/spec.lock does not name (make regenerate)",
+    )
     args = parser.parse_args(argv)
+    if not args.spec.is_file():
+        print(f"generate: no spec at {args.spec}: run `make spec`", file=sys.stderr)
+        return 1
+    shown = os.path.relpath(args.spec, Path.cwd()) if args.spec.is_absolute() else str(args.spec)
+    refused = None if args.adopt else mismatch(args.spec.read_bytes(), f"generate: {shown}")
+    if refused:  # never build the client from another spec than the locks describe
+        print(refused, file=sys.stderr)
+        return 1
     try:
         generate(args.spec, args.out, config_file=args.config, normalized_path=args.normalized)
     except GenerationError as exc:

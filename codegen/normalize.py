@@ -356,63 +356,82 @@ _SCHEMA_SINGLES = ("items", "additionalProperties", "not", "contains", "if", "th
 _HOLDER_SECTIONS = ("responses", "parameters", "headers", "requestBodies")
 
 
-def _walk_schemas(spec: Spec, on_schema: Callable[[dict[str, Any]], None]) -> None:
-    """Call ``on_schema`` for every schema object in the document, parents before their subschemas."""
+Where = tuple[str, ...]  # the keys from the document's root to a node
 
-    def schema(node: Any) -> None:
+
+def _walk_schemas(spec: Spec, on_schema: Callable[[dict[str, Any], Where], None]) -> None:
+    """Call ``on_schema(schema, where)`` for every schema object in the document, parents before their
+    subschemas."""
+
+    def schema(node: Any, where: Where) -> None:
         if not isinstance(node, dict):
             return
-        on_schema(node)
+        on_schema(node, where)
         for key in _SCHEMA_MAPS:
             if isinstance(node.get(key), dict):
-                for sub in node[key].values():
-                    schema(sub)
+                for name, sub in node[key].items():
+                    schema(sub, (*where, key, str(name)))
         for key in _SCHEMA_LISTS:
             if isinstance(node.get(key), list):
-                for sub in node[key]:
-                    schema(sub)
+                for index, sub in enumerate(node[key]):
+                    schema(sub, (*where, key, str(index)))
         for key in _SCHEMA_SINGLES:
-            schema(node.get(key))
+            schema(node.get(key), (*where, key))
 
-    def outside(node: Any) -> None:  # paths, webhooks, components: schemas sit under "schema" keys
+    def outside(node: Any, where: Where) -> None:  # paths, webhooks, components: schemas sit under "schema"
         if isinstance(node, dict):
             for key, value in node.items():
                 if key == "schema":
-                    schema(value)
+                    schema(value, (*where, key))
                 elif key not in ("example", "examples"):
-                    outside(value)
+                    outside(value, (*where, str(key)))
         elif isinstance(node, list):
-            for value in node:
-                outside(value)
+            for index, value in enumerate(node):
+                outside(value, (*where, str(index)))
 
     components = spec.get("components", {})
-    for node in components.get("schemas", {}).values():
-        schema(node)
-    outside(spec.get("paths", {}))
-    outside(spec.get("webhooks", {}))
+    for name, node in components.get("schemas", {}).items():
+        schema(node, ("components", "schemas", str(name)))
+    outside(spec.get("paths", {}), ("paths",))
+    outside(spec.get("webhooks", {}), ("webhooks",))
     for key in _HOLDER_SECTIONS:
-        outside(components.get(key, {}))
+        outside(components.get(key, {}), ("components", key))
 
 
-def _walk_example_holders(spec: Spec, on_holder: Callable[[dict[str, Any]], None]) -> None:
-    """Call ``on_holder`` for every media type, parameter and header: ``schema`` beside its examples."""
+def _walk_example_holders(spec: Spec, on_holder: Callable[[dict[str, Any], Where], None]) -> None:
+    """Call ``on_holder(holder, where)`` for every media type, parameter and header: ``schema`` beside its
+    examples."""
 
-    def visit(node: Any) -> None:
+    def visit(node: Any, where: Where) -> None:
         if isinstance(node, dict):
             if isinstance(node.get("schema"), dict):
-                on_holder(node)
+                on_holder(node, where)
             for key, value in node.items():
                 if key not in ("example", "examples", "schema"):
-                    visit(value)
+                    visit(value, (*where, str(key)))
         elif isinstance(node, list):
-            for value in node:
-                visit(value)
+            for index, value in enumerate(node):
+                visit(value, (*where, str(index)))
 
-    visit(spec.get("paths", {}))
-    visit(spec.get("webhooks", {}))
+    visit(spec.get("paths", {}), ("paths",))
+    visit(spec.get("webhooks", {}), ("webhooks",))
     components = spec.get("components", {})
     for key in _HOLDER_SECTIONS:
-        visit(components.get(key, {}))
+        visit(components.get(key, {}), ("components", key))
+
+
+def place(spec: Spec, where: Where) -> str:
+    """A node's place as a reader finds it, stable when paths move to another API version: under an
+    operation by its operationId (``activityList responses/200/content/application/json``), under a
+    webhook by its event (``webhook transfers#state-change requestBody/...``), else its keys."""
+    if where[:1] == ("paths",) and len(where) > 2:
+        operation = spec["paths"].get(where[1], {}).get(where[2])
+        if isinstance(operation, dict) and "operationId" in operation:
+            return f"{operation['operationId']} {'/'.join(where[3:])}".rstrip()
+        return f"{where[1]} {'/'.join(where[2:])}"
+    if where[:1] == ("webhooks",) and len(where) > 2:
+        return f"webhook {where[1]} {'/'.join(where[3:])}".rstrip()
+    return "/".join(where)
 
 
 def _own_examples(schema: Any, spec: Spec) -> list[Any]:
@@ -438,7 +457,7 @@ def relax_ambiguous_one_of(spec: Spec) -> int:
     """
     relaxed = 0
 
-    def visit(schema: dict[str, Any]) -> None:
+    def visit(schema: dict[str, Any], where: Where) -> None:
         nonlocal relaxed
         branches = schema.get("oneOf")
         if not isinstance(branches, list) or len(branches) < 2 or "discriminator" in schema:
@@ -455,27 +474,30 @@ def relax_ambiguous_one_of(spec: Spec) -> int:
     return relaxed
 
 
-def drop_invalid_examples(spec: Spec) -> int:
+def drop_invalid_examples(spec: Spec, places: list[str] | None = None) -> int:
     """Examples that fail their own schema (a ``date-time`` without time zone, ``null`` for a string).
 
     A mock server serves them as responses and then rejects its own answer; a client test built from
     them sends invalid requests. The example is dropped, so tools generate a value from the schema,
     which stays the contract. Covers schema ``example``/``examples`` and the ``example``/``examples``
-    of media types, parameters and headers.
+    of media types, parameters and headers. Each dropped example's :func:`place` goes to ``places``.
     """
-    dropped = 0
+    dropped: list[str] = []
 
     def valid(value: Any, schema: Any) -> bool:
         return conforms(value, schema, spec)
 
-    def check_schema(schema: dict[str, Any]) -> None:
-        nonlocal dropped
+    def check_schema(schema: dict[str, Any], where: Where) -> None:
         if "example" in schema and not valid(schema["example"], schema):
             del schema["example"]
-            dropped += 1
+            dropped.append(place(spec, (*where, "example")))
         if isinstance(schema.get("examples"), list):
             kept = [e for e in schema["examples"] if valid(e, schema)]
-            dropped += len(schema["examples"]) - len(kept)
+            dropped.extend(
+                place(spec, (*where, "examples", str(i)))
+                for i, e in enumerate(schema["examples"])
+                if not valid(e, schema)
+            )
             if kept:
                 schema["examples"] = kept
             else:
@@ -487,25 +509,26 @@ def drop_invalid_examples(spec: Spec) -> int:
             example = spec.get("components", {}).get("examples", {}).get(ref.rsplit("/", 1)[-1], {})
         return example.get("value", _NO_VALUE) if isinstance(example, dict) else _NO_VALUE
 
-    def check_holder(holder: dict[str, Any]) -> None:
-        nonlocal dropped
+    def check_holder(holder: dict[str, Any], where: Where) -> None:
         schema = holder["schema"]
         if "example" in holder and not valid(holder["example"], schema):
             del holder["example"]
-            dropped += 1
+            dropped.append(place(spec, (*where, "example")))
         examples = holder.get("examples")
         if isinstance(examples, dict):
             for key in list(examples):
                 value = example_value(examples[key])
                 if value is not _NO_VALUE and not valid(value, schema):
                     del examples[key]
-                    dropped += 1
+                    dropped.append(place(spec, (*where, "examples", str(key))))
             if not examples:
                 del holder["examples"]
 
     _walk_schemas(spec, check_schema)
     _walk_example_holders(spec, check_holder)
-    return dropped
+    if places is not None:
+        places.extend(dropped)
+    return len(dropped)
 
 
 _NO_VALUE = object()
@@ -558,9 +581,16 @@ FIXES: list[tuple[Callable[[Spec], int], str]] = [
 ]
 
 
-def normalize(spec: Spec) -> list[tuple[str, int]]:
-    """Apply every fix in order; return (fix name, number of places changed)."""
-    return [(fix.__name__, fix(spec)) for fix, _ in FIXES]
+def normalize(spec: Spec, places: dict[str, list[str]] | None = None) -> list[tuple[str, int]]:
+    """Apply every fix in order; return (fix name, number of places changed). The fixes that name their
+    places (a number that moves between releases says nothing of where) add them to ``places``."""
+    report = []
+    for fix, _ in FIXES:
+        if fix is drop_invalid_examples and places is not None:
+            report.append((fix.__name__, drop_invalid_examples(spec, places.setdefault(fix.__name__, []))))
+        else:
+            report.append((fix.__name__, fix(spec)))
+    return report
 
 
 def main(argv: list[str]) -> int:

@@ -1,10 +1,13 @@
-"""``make spec``: fetch the Wise bundle into ``openapi/index.yaml`` and check it against the lock.
+"""``make spec``: fetch the Wise bundle into ``openapi/index.yaml``: the bundle ``openapi/spec.lock`` names.
 
-Source, in order: ``WISE_SPEC`` (a path or an http(s) URL), the source recorded in ``openapi/spec.lock``
-(when it still exists), ``../shared/wise-openapi/index.yaml`` when present, else Wise's published bundle.
-``openapi/spec.lock`` records the digest and source the committed surface lock was made from, so after
-``WISE_SPEC=... make regenerate`` every later ``make`` (and the tests) use that spec without ``WISE_SPEC``.
-A different spec is reported plainly; ``make regenerate`` reviews and adopts it.
+``openapi/spec.lock`` records the digest and size of the bundle the committed surface lock was made from,
+and where it came from without naming anything outside the repository: its URL, or for a file its name
+(``wise-openapi/index.yaml``). Source, in order: ``WISE_SPEC`` (a path or an http(s) URL), the URL in the
+lock, ``../shared/wise-openapi/index.yaml`` when present, else Wise's published bundle.
+
+A source whose digest is not the lock's stops ``make spec`` and ``make generate`` with one line: nothing is
+ever built from another spec than the lock's. ``make regenerate`` (``--regenerating``, then
+``--update-lock``) is the one way to adopt a new spec, after printing what it changes.
 """
 
 from __future__ import annotations
@@ -25,43 +28,37 @@ def _is_url(source: str) -> bool:
     return source.startswith(("http://", "https://"))
 
 
-def _resolve(source: str) -> str:
-    """A recorded source as usable here: URLs as they are, paths relative to the repository root."""
-    if _is_url(source):
-        return source
-    path = Path(source).expanduser()
-    return str((path if path.is_absolute() else ROOT / path).resolve())
-
-
 def choose_source(env: dict[str, str], lock: Path | None = None) -> str:
     explicit = env.get("WISE_SPEC", "").strip()
     if explicit:
         return explicit
-    recorded = read_lock(lock).get("source")
-    if recorded and (_is_url(recorded) or Path(_resolve(recorded)).is_file()):
-        return _resolve(recorded)
+    recorded = read_lock(lock).get("source", "")
+    if _is_url(recorded):
+        return recorded
     if SHARED_COPY.exists():
         return str(SHARED_COPY)
     return PUBLISHED_URL
 
 
 def local_spec_path(env: dict[str, str]) -> Path:
-    """The spec file the tests compare against: the chosen source, or the fetched copy for a URL."""
+    """The spec file the tests read: ``WISE_SPEC`` when it names a file, else the fetched copy (what
+    ``make generate`` built from), else the chosen source's file."""
+    explicit = env.get("WISE_SPEC", "").strip()
+    if explicit and not _is_url(explicit):
+        return Path(explicit).expanduser()
+    if TARGET.is_file():
+        return TARGET
     source = choose_source(env)
     return TARGET if _is_url(source) else Path(source).expanduser()
 
 
-def _recordable(source: str) -> str:
-    """``source`` as written into the lock: relative to the repository root when beside it."""
+def recorded_source(source: str) -> str:
+    """``source`` as the lock records it: a URL as it is; a file by name only (its folder and file name),
+    since its path belongs to one machine (``/tmp/...``, ``../shared`` through a symlink)."""
     if _is_url(source):
-        return source
-    path = Path(source).expanduser().resolve()
-    try:
-        return (
-            os.path.relpath(path, ROOT.resolve()) if path.is_relative_to(ROOT.resolve().parent) else str(path)
-        )
-    except ValueError:  # another drive
-        return str(path)
+        return f"source {source}"
+    path = Path(source).expanduser()
+    return f"name {path.parent.name}/{path.name}" if path.parent.name else f"name {path.name}"
 
 
 def read_source(source: str) -> bytes:
@@ -87,7 +84,7 @@ def read_lock(path: Path | None = None) -> dict[str, str]:
 
 def write_lock(digest: str, size: int, path: Path | None = None, *, source: str | None = None) -> None:
     path = LOCK if path is None else path
-    recorded = f"source {_recordable(source)}\n" if source else ""
+    recorded = f"{recorded_source(source)}\n" if source else ""
     path.write_text(
         "# Digest of the Wise OpenAPI bundle that openapi/surface.lock was generated from"
         " (make regenerate).\n"
@@ -96,33 +93,62 @@ def write_lock(digest: str, size: int, path: Path | None = None, *, source: str 
     )
 
 
-def main(argv: list[str]) -> int:
-    source = choose_source(dict(os.environ))
-    content = read_source(source)
-    TARGET.parent.mkdir(parents=True, exist_ok=True)
-    TARGET.write_bytes(content)
+def _locked_spec(facts: dict[str, str]) -> str:
+    """``wise-openapi/index.yaml, sha256 12447ac8609c81f9…, 1206489 bytes``: the lock's spec for a reader."""
+    where = facts.get("source") or facts.get("name") or "no recorded source"
+    return f"{where}, sha256 {facts['sha256'][:16]}…, {facts.get('bytes', '?')} bytes"
+
+
+def mismatch(content: bytes, what: str, lock: Path | None = None) -> str | None:
+    """The one-line refusal when ``content`` (described as ``what``) is not the locked spec, else None."""
+    facts = read_lock(lock)
+    if "sha256" not in facts or hashlib.sha256(content).hexdigest() == facts["sha256"]:
+        return None
     digest = hashlib.sha256(content).hexdigest()
-    print(f"spec: {source} → {TARGET.relative_to(ROOT)} (sha256 {digest[:16]}…, {len(content)} bytes)")
-    if "--update-lock" in argv[1:]:
-        write_lock(digest, len(content), source=source)
+    return (
+        f"{what} (sha256 {digest[:16]}…) is not the spec openapi/spec.lock names ({_locked_spec(facts)}):"
+        " set WISE_SPEC to that spec, or run `make regenerate` to review and adopt this one"
+    )
+
+
+def main(argv: list[str]) -> int:
+    flags = argv[1:]
+    if "--update-lock" in flags:  # adopt the spec `make regenerate` just generated from, not a fresh fetch
+        content = TARGET.read_bytes()
+        write_lock(hashlib.sha256(content).hexdigest(), len(content), source=choose_source(dict(os.environ)))
         print(f"spec: {LOCK.relative_to(ROOT)} updated")
         return 0
+    if "--verify" in flags:  # `make test`: the fetched copy is the locked spec
+        if not TARGET.is_file():
+            print(f"spec: no {TARGET.relative_to(ROOT)}: run `make spec`", file=sys.stderr)
+            return 1
+        refused = mismatch(TARGET.read_bytes(), f"spec: {TARGET.relative_to(ROOT)}")
+        print(
+            refused or "spec: openapi/index.yaml matches openapi/spec.lock",
+            file=sys.stderr if refused else None,
+        )
+        return 1 if refused else 0
+    source = choose_source(dict(os.environ))
+    content = read_source(source)
+    digest = hashlib.sha256(content).hexdigest()
+    regenerating = "--regenerating" in flags
+    refused = None if regenerating else mismatch(content, f"spec: {source}")
+    if refused:
+        print(refused, file=sys.stderr)
+        return 1
+    TARGET.parent.mkdir(parents=True, exist_ok=True)
+    TARGET.write_bytes(content)
+    print(f"spec: {source} → {TARGET.relative_to(ROOT)} (sha256 {digest[:16]}…, {len(content)} bytes)")
     locked = read_lock().get("sha256")
-    regenerating = "--regenerating" in argv[1:]
     if locked is None:
         print(
             "spec: no openapi/spec.lock yet; "
             + ("it is created below" if regenerating else "run `make regenerate` to create it")
         )
-    elif locked != digest and regenerating:
+    elif locked != digest:
         print(
             f"spec: a new spec (lock sha256 {locked[:16]}…, this one {digest[:16]}…): the changelog below"
             " shows what it changes, then the locks adopt it"
-        )
-    elif locked != digest:
-        print(
-            f"spec: NOTE this is not the spec the locks were made from (lock sha256 {locked[:16]}…, "
-            f"this one {digest[:16]}…). Run `make regenerate` to see the API changes and adopt it."
         )
     else:
         print("spec: matches openapi/spec.lock")

@@ -7,6 +7,7 @@ each 2xx code; the spec's own examples round-tripped; money exact both ways; bod
 
 from __future__ import annotations
 
+import ast
 import datetime
 import enum
 import importlib
@@ -34,7 +35,9 @@ SURFACE = {
     if ": " in line and not line.startswith("#")
 }
 SUCCESS = {
-    key[3:]: value.rsplit(" response=", 1)[1] for key, value in SURFACE.items() if key.startswith("op ")
+    key[3:]: value.rsplit(" response=", 1)[1].split(" ", 1)[0]
+    for key, value in SURFACE.items()
+    if key.startswith("op ")
 }
 JSON_BODY = "dict[str,Any]|list[Any]|None"
 
@@ -191,6 +194,11 @@ def _sample(type_code: str, depth: int = 0) -> Any:
     member = next(m for m in members(type_code) if m not in ("None", "Unset"))
     if member.startswith("list["):
         return []
+    if member.startswith("Literal["):  # an OpenAPI 3.1 ``const``: its one value (the first, if several)
+        literal = ast.parse(member, mode="eval").body
+        assert isinstance(literal, ast.Subscript), member
+        values = literal.slice
+        return ast.literal_eval(values.elts[0] if isinstance(values, ast.Tuple) else values)
     simple = {
         "str": "x",
         "int": 1,
@@ -207,6 +215,13 @@ def _sample(type_code: str, depth: int = 0) -> Any:
     if isinstance(cls, type) and issubclass(cls, enum.Enum):
         return next(iter(cls)).value
     return _required_only(cls, depth + 1)
+
+
+def test_a_const_field_gets_its_value() -> None:
+    """OpenAPI 3.1 ``const`` fields are ``Literal[...]`` (none in today's bundle; a release may bring one)."""
+    assert _sample("Literal['CAPACITY']") == "CAPACITY"
+    assert _sample("Literal[2, 3] | None") == 2
+    assert _sample("Literal['a, b', 'c'] | Unset") == "a, b"
 
 
 def _field_types(cls: type[Any]) -> dict[str, str]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from codegen import facade, spec_source, surface
+from codegen import facade, spec_source, surface, webhook_events
 from codegen.generate import generate, load_config, parse
 from codegen.normalize import Spec, load_spec, normalize
 
@@ -84,14 +84,16 @@ def surface_of(bundle_path: Path, tmp_path_factory: pytest.TempPathFactory) -> S
 
     def build(spec: Spec) -> dict[str, str]:
         spec = copy.deepcopy(spec)
-        normalize(spec)
+        normalized: dict[str, list[str]] = {}
+        normalize(spec, normalized)
         data = parse(spec, config)
         problems = [
             *data.errors,
             *(e for c in data.endpoint_collections_by_tag.values() for e in c.parse_errors),
         ]
         assert not problems, [f"{p.header}: {p.detail}" for p in problems]
-        return surface.build(data, facade.collect_operations(data, spec, config.field_prefix))
+        operations = facade.collect_operations(data, spec, config.field_prefix)
+        return surface.build(data, operations, webhook_events.collect(spec, data), normalized)
 
     return build
 

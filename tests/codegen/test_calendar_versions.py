@@ -1,6 +1,6 @@
 """A calendar-versioned bundle (``/2026Q4/...`` instead of ``/vN``) through the pipeline: no generator
-problem, the same facade names, one changelog line per version move, and an operation table that
-matches any pinned quarter."""
+problem, the same facade names, one changelog line per version move. A whole release (moves and churn) is
+tests/codegen/test_release_changelog.py."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ import copy
 import re
 from collections.abc import Callable
 
-from mutated_bundle import QUARTER, VERSIONED, calendar_versions, release_churn
+from mutated_bundle import QUARTER, VERSIONED, calendar_versions
 
 from codegen import surface
-from codegen.facade import method_name
 from codegen.normalize import Spec
 
 SurfaceOf = Callable[[Spec], dict[str, str]]  # the surface_of fixture (conftest.py)
@@ -43,40 +42,3 @@ def test_calendar_versions_keep_facade_names_and_say_so_in_one_line_per_move(
     for line, version in zip(lines, old_versions, strict=True):
         assert line.startswith(f"breaking  API version {version} → {QUARTER} for ")
         assert "facade names unchanged" in line
-
-
-def test_a_release_with_churn_and_calendar_versions_reads_in_a_minute(
-    raw_bundle: Spec, base_surface: dict[str, str], surface_of: SurfaceOf
-) -> None:
-    spec = copy.deepcopy(raw_bundle)
-    calendar_versions(spec)
-    churn = release_churn(spec)
-
-    lines = surface.changelog(base_surface, surface_of(spec))
-
-    text = "\n".join(lines)
-    python = {"number": r"(Decimal|float)", "string": "str"}
-    old, new = (python[kind] for kind in churn.retyped)
-    retyped = (
-        rf"breaking  BalanceCapacityResponse200DepositLimit\.amount retyped: {old}(\|None)? → {new}(\|None)?"
-    )
-    assert any(re.fullmatch(retyped, line) for line in lines), text
-    removed = (
-        f"wise.widgets.{method_name(churn.removed, 'widget')}"
-        if churn.removed.startswith("widget")
-        else ("wise.bank_account_details.returns_create")
-    )
-    was = " ".join(base_surface[f"op {churn.removed}"].split(" ")[:2])  # as the base bundle had it
-    assert any(
-        line.startswith(f"breaking  operation removed: {removed} ({was}, {churn.removed})") for line in lines
-    ), text
-    assert any(
-        line.startswith(
-            f"additive  operation added: wise.widgets.{method_name(churn.added, 'widget')}"
-            f" (GET {churn.added_path}, {churn.added})"
-        )
-        for line in lines
-    ), text
-    field = rf"additive  TransfersStateChangeSchemaVersion400Data\.{churn.webhook_field} added: str(\|None)?"
-    assert any(re.fullmatch(field, line) for line in lines), text
-    assert len(lines) < 40, text

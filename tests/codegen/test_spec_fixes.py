@@ -9,7 +9,8 @@ from codegen.normalize import conforms, drop_invalid_examples, relax_ambiguous_o
 
 def _spec(schema: dict[str, Any], **media: Any) -> dict[str, Any]:
     content = {"application/json": {"schema": schema, **media}}
-    return {"paths": {"/x": {"get": {"responses": {"200": {"content": content}}}}}, "components": {}}
+    operation = {"operationId": "xGet", "responses": {"200": {"content": content}}}
+    return {"paths": {"/x": {"get": operation}}, "components": {}}
 
 
 def _media(spec: dict[str, Any]) -> dict[str, Any]:
@@ -39,7 +40,18 @@ def test_invalid_examples_are_dropped_and_valid_ones_kept() -> None:
     }
     spec = _spec(schema, example={"at": "2017-03-14"}, examples=examples)
 
-    assert drop_invalid_examples(spec) == 4
+    places: list[str] = []
+    assert drop_invalid_examples(spec, places) == 4
+    assert (
+        places
+        == [  # named by where a reader finds them: under an operation, by its operationId
+            "components/schemas/X/properties/at/example",
+            "xGet responses/200/content/application/json/schema/properties/at/example",
+            "xGet responses/200/content/application/json/schema/properties/name/example",
+            "xGet responses/200/content/application/json/example",
+            "xGet responses/200/content/application/json/examples/bad",
+        ][1:]
+    )
     media = _media(spec)
     assert "example" not in media
     assert list(media["examples"]) == ["good"]
@@ -73,3 +85,21 @@ def test_one_of_whose_examples_match_several_branches_becomes_any_of() -> None:
     assert relax_ambiguous_one_of(spec) == 1
     assert overlapping == {"anyOf": [personal, business]}
     assert "oneOf" in exclusive
+
+
+def test_places_outside_operations_name_their_event_or_keys() -> None:
+    bad = {"type": "integer", "example": "one"}
+    spec = {
+        "paths": {"/x": {"parameters": [{"name": "p", "in": "query", "schema": dict(bad)}]}},
+        "webhooks": {
+            "a#b": {"post": {"requestBody": {"content": {"application/json": {"schema": dict(bad)}}}}}
+        },
+        "components": {"schemas": {"N": dict(bad)}},
+    }
+    places: list[str] = []
+    assert drop_invalid_examples(spec, places) == 3
+    assert places == [
+        "components/schemas/N/example",
+        "/x parameters/0/schema/example",
+        "webhook a#b requestBody/content/application/json/schema/example",
+    ]

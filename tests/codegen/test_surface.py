@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 import re
 import subprocess
 import sys
@@ -19,8 +20,8 @@ from typing import Any
 
 import pytest
 
+from codegen import generate, spec_source, surface
 from codegen import normalize as nz
-from codegen import spec_source, surface
 from codegen.generate import ROOT
 from codegen.normalize import Spec, class_name, iter_operations, schema_referrers
 
@@ -28,7 +29,7 @@ SurfaceOf = Callable[[Spec], dict[str, str]]  # the surface_of fixture (conftest
 COMMITTED_LOCK = ROOT / "openapi" / "surface.lock"
 OP_LINE = re.compile(
     r"^(GET|PUT|POST|DELETE|PATCH|HEAD|OPTIONS) /\S* wise_api\.api\.\w+\.\w+\.asyncio facade=\w+\.\w+"
-    r" deprecated=(true|false) tokens=\S+ request=\S+ response=\S+$"
+    r" deprecated=(true|false) tokens=\S+ request=\S+ response=\S+( params=\S+)?( paging=\S+)?$"
 )
 SUFFIX = "CopyForSurfaceTest"
 
@@ -158,11 +159,23 @@ def test_changing_a_field_type_reports_the_field_retyped(
     key, prop, model = retyped_field
     bundle_copy["components"]["schemas"][key]["properties"][prop]["type"] = "integer"
 
-    lines = surface.changelog(base_surface, surface_of(bundle_copy))
+    found = surface.changes(base_surface, surface_of(bundle_copy))
 
-    assert len(lines) == 1, lines
+    api, dropped = without_dropped_examples(found)
+    assert len(api) == 1, api
     # a field of a model Wise sends reads None when absent, so its type may carry |None
-    assert re.fullmatch(rf"breaking  {model}\.\w+ retyped: str(\|None)? → int(\|None)?", lines[0]), lines
+    assert re.fullmatch(rf"breaking  {model}\.\w+ retyped: str(\|None)? → int(\|None)?", str(api[0])), api
+    assert all(line.startswith("new: ") for c in dropped for line in c.impact), "a retype only adds drops"
+
+
+def without_dropped_examples(
+    found: list[surface.Change],
+) -> tuple[list[surface.Change], list[surface.Change]]:
+    """The API's changes, and the examples normalize newly drops: a retyped field makes every example
+    holding its old type invalid, wherever the spec keeps them (tests/codegen/test_release_changelog.py
+    names them on a release)."""
+    api = [c for c in found if not c.subject.startswith("normalize ")]
+    return api, [c for c in found if c.subject.startswith("normalize ")]
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +214,7 @@ def test_all_mutations_together(
     base_surface: dict[str, str], all_mutations: tuple[dict[str, str], list[str]]
 ) -> None:
     new, expected = all_mutations
-    lines = surface.changelog(base_surface, new)
+    lines = [str(c) for c in without_dropped_examples(surface.changes(base_surface, new))[0]]
     assert matches_in_order(expected, lines), lines
 
 
@@ -230,8 +243,9 @@ def test_changelog_one_labelled_line_per_fact() -> None:
         "model Widget": "-",
         "enum QuoteStatus": "NEW|NEWER",
     }
-    assert surface.changelog(old, new) == [
-        "breaking  API version v3 → 2026Q4 for 1 operation(s), facade names unchanged (wise.quotes.create)",
+    found = surface.changes(old, new)
+    assert [str(change) for change in found] == [
+        "breaking  API version v3 → 2026Q4 for 1 operation(s), facade names unchanged",
         "breaking  Quote.gone removed (was str)",
         "breaking  Quote.must added, required: int",
         "breaking  Quote.rate retyped: float → str",
@@ -245,18 +259,21 @@ def test_changelog_one_labelled_line_per_fact() -> None:
         "additive  operation wise.things.get deprecated",
         "additive  operation added: wise.widgets.list (GET /v1/widgets, widgetList)",
     ]
+    assert [change.impact for change in found] == [("operations: wise.quotes.create",)] + [()] * 12
     assert surface.changelog(new, new) == []
 
 
 def test_quarter_to_quarter_moves_name_the_pin() -> None:
     old = {f"op o{i}": op_line(f"/2026Q3/things/{i}", f"things.get{i}") for i in range(5)}
     new = {k: v.replace("/2026Q3/", "/2026Q4/") for k, v in old.items()}
-    (line,) = surface.changelog(old, new)
-    assert line == (
-        "breaking  API version 2026Q3 → 2026Q4 for 5 operation(s), facade names unchanged"
-        " (wise.things.get0, wise.things.get1, wise.things.get2, …);"
+    (change,) = surface.changes(old, new)
+    assert str(change) == (
+        "breaking  API version 2026Q3 → 2026Q4 for 5 operation(s), facade names unchanged;"
         " WiseClient(api_version='2026Q3') keeps the old version"
     )
+    names = ", ".join(f"wise.things.get{i}" for i in range(5))
+    assert change.impact == (f"operations: {names}",), "every operation, none left out"
+    assert change.lines()[1:] == [f"          operations: {names}"]
 
 
 def test_a_real_move_is_not_a_version_change() -> None:
@@ -297,8 +314,16 @@ def test_cli_prints_changelog_and_updates_only_when_asked(
     assert checked.returncode == 0, checked.stderr
     out = checked.stdout.splitlines()
     ops = sum(1 for k in new_entries if k.startswith("op "))
-    assert out[0] == f"surface: 3 change(s) against {lock}: 2 breaking, 1 additive ({ops} operations)"
-    assert matches_in_order(expected, [line.removeprefix("  ") for line in out[1:]]), out
+    actions = len(without_dropped_examples(surface.changes(base_surface, new_entries))[1])
+    shown = f", {actions} action(s)" if actions else ""  # examples the retype made invalid, if any
+    summary = f"{3 + actions} change(s) against {lock}: 2 breaking, 1 additive{shown} ({ops} operations)"
+    assert out[0] == f"surface: {summary}"
+    headlines = [line.removeprefix("  ") for line in out[1:] if not line.startswith(" " * 12)]
+    headlines = [line for line in headlines if not line.startswith("action    normalize ")]
+    assert matches_in_order(expected, headlines), out
+    assert any(line.startswith((" " * 12 + "returned by: ", " " * 12 + "sent by: ")) for line in out), (
+        "impact shown"
+    )
     assert run_surface_cli(str(lock), str(new), "--check").returncode == 2, "breaking → exit 2"
     assert lock.read_bytes() == before, "the lock changed without --update"
 
@@ -346,7 +371,7 @@ def test_surface_lines_are_well_formed(base_surface: dict[str, str], raw_bundle:
     assert bad == []
     for key, value in base_surface.items():
         kind = key.split(" ", 1)[0]
-        assert kind in ("op", "model", "enum"), key
+        assert kind in ("op", "model", "enum", "event", "normalize"), key
         if kind == "model" and value != "-":
             assert all(re.fullmatch(r"\w+:\S+", field) for field in value.split(" ")), f"{key}: {value}"
         assert "object at 0x" not in value, f"{key}: a repr() leaked into the lock: {value}"
@@ -362,6 +387,14 @@ def test_committed_surface_lock_matches_the_current_generation(base_surface: dic
         "Run `make regenerate`, review the changelog it prints, and commit openapi/surface.lock and "
         f"openapi/spec.lock.\n{shown}"
     )
+
+
+def test_regenerating_an_unchanged_spec_rewrites_the_lock_byte_for_byte(
+    base_surface: dict[str, str], tmp_path: Path
+) -> None:
+    """What `make regenerate` copies over openapi/surface.lock is the committed file itself."""
+    surface.write(base_surface, tmp_path / "surface.lock")
+    assert (tmp_path / "surface.lock").read_bytes() == COMMITTED_LOCK.read_bytes()
 
 
 def test_committed_spec_lock_names_the_bundle(bundle_path: Path) -> None:
@@ -438,7 +471,7 @@ def test_wise_spec_override_is_copied_and_reported_without_lock(
     assert not spec_source.LOCK.exists()
 
 
-def test_lock_match_and_mismatch_messages(
+def test_lock_match_and_a_mismatch_stops_with_one_line(
     sandbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = tmp_path / "spec.yaml"
@@ -446,47 +479,86 @@ def test_lock_match_and_mismatch_messages(
     monkeypatch.setenv("WISE_SPEC", str(source))
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
 
-    spec_source.write_lock(digest, len(source.read_bytes()))
+    spec_source.write_lock(digest, len(source.read_bytes()), source=str(source))
     assert spec_source.main(["spec_source"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "spec: matches openapi/spec.lock"
 
     source.write_bytes(b"openapi: 3.1.1\n")  # Wise published a new bundle
     new_digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    assert spec_source.main(["spec_source"]) == 0
-    last = capsys.readouterr().out.splitlines()[-1]
-    assert "NOTE this is not the spec the locks were made from" in last
-    assert f"lock sha256 {digest[:16]}…" in last and f"this one {new_digest[:16]}…" in last
-    assert "make regenerate" in last
+    assert spec_source.main(["spec_source"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"spec: {source} (sha256 {new_digest[:16]}…) is not the spec openapi/spec.lock names"
+        f" ({tmp_path.name}/spec.yaml, sha256 {digest[:16]}…, 15 bytes): set WISE_SPEC to that spec,"
+        " or run `make regenerate` to review and adopt this one\n"
+    )
+    assert spec_source.TARGET.read_bytes() == b"openapi: 3.1.0\n", "the refused spec is not copied"
     assert spec_source.read_lock()["sha256"] == digest, "a plain fetch must not move the lock"
+    assert spec_source.main(["spec_source", "--verify"]) == 0
 
 
-def test_update_lock_adopts_the_fetched_spec(
+def test_a_missing_locked_spec_stops_generate_with_one_line(
+    sandbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The lock names a spec that is gone (a release tried from /tmp): no fallback to ../shared, no build."""
+    monkeypatch.setenv("PATH", os.environ["PATH"])  # generate.main prepends to it: restored afterwards
+    spec_source.write_lock("ab" * 32, 1234, source="/tmp/gone/mutated.yaml")
+    spec_source.SHARED_COPY.parent.mkdir(parents=True)
+    spec_source.SHARED_COPY.write_bytes(b"openapi: 3.1.0\n")
+
+    assert spec_source.main(["spec_source"]) == 1
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"spec: {spec_source.SHARED_COPY} (sha256 ")
+    assert "(gone/mutated.yaml, sha256 abababababababab…, 1234 bytes)" in line
+    assert not spec_source.TARGET.exists()
+    assert spec_source.main(["spec_source", "--verify"]) == 1
+    assert capsys.readouterr().err == "spec: no openapi/index.yaml: run `make spec`\n"
+
+    spec_source.TARGET.write_bytes(b"openapi: 3.1.0\n")  # a stale copy from before the lock moved
+    assert spec_source.main(["spec_source", "--verify"]) == 1
+    assert generate.main(["--spec", str(spec_source.TARGET), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and err[1].startswith("generate: ") and "make regenerate" in err[1]
+    assert not (tmp_path / "out").exists(), "nothing generated"
+
+
+def test_update_lock_adopts_the_generated_spec_and_records_no_path(
     sandbox: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = tmp_path / "spec.yaml"
     source.write_bytes(b"openapi: 3.1.0\npaths: {}\n")
     monkeypatch.setenv("WISE_SPEC", str(source))
     spec_source.write_lock("0" * 64, 1)
+    assert spec_source.main(["spec_source", "--regenerating"]) == 0
+    source.write_bytes(b"changed after generation\n")  # the lock takes what was generated from
 
     assert spec_source.main(["spec_source", "--update-lock"]) == 0
 
     assert capsys.readouterr().out.splitlines()[-1] == "spec: openapi/spec.lock updated"
+    generated_from = spec_source.TARGET.read_bytes()
     facts = spec_source.read_lock()
     assert facts == {
-        "sha256": hashlib.sha256(source.read_bytes()).hexdigest(),
-        "bytes": str(source.stat().st_size),
-        "source": "../spec.yaml",  # beside the checkout: recorded relative to it, like ../shared
+        "sha256": hashlib.sha256(generated_from).hexdigest(),
+        "bytes": str(len(generated_from)),
+        "name": f"{tmp_path.name}/spec.yaml",  # a name, never a path of this machine
     }
     assert spec_source.LOCK.read_text(encoding="utf-8").startswith("# ")
-    capsys.readouterr()
-    spec_source.main(["spec_source"])
-    assert capsys.readouterr().out.splitlines()[-1] == "spec: matches openapi/spec.lock"
+    before = spec_source.LOCK.read_bytes()
+    assert spec_source.main(["spec_source", "--update-lock"]) == 0
+    assert spec_source.LOCK.read_bytes() == before, "adopting the same spec again changes no byte"
 
-    monkeypatch.delenv("WISE_SPEC")  # the adopted spec stays the source, no WISE_SPEC needed
-    assert spec_source.choose_source({}) == str(source.resolve())
-    assert spec_source.local_spec_path({}) == source.resolve()
-    source.unlink()  # a recorded source that is gone falls back to the usual order
-    assert spec_source.choose_source({}) == spec_source.PUBLISHED_URL
+    monkeypatch.setenv("WISE_SPEC", "https://example.test/index.yaml")
+    spec_source.main(["spec_source", "--update-lock"])
+    assert spec_source.read_lock()["source"] == "https://example.test/index.yaml"
+    monkeypatch.delenv("WISE_SPEC")  # a recorded URL is the source from then on
+    assert spec_source.choose_source({}) == "https://example.test/index.yaml"
+
+
+def test_committed_spec_lock_is_repository_independent() -> None:
+    facts = spec_source.read_lock(ROOT / "openapi" / "spec.lock")
+    where = facts.get("source") or facts.get("name", "")
+    assert where.startswith("https://") or ("name" in facts and ".." not in where and where[:1] != "/")
 
 
 def test_regenerate_announces_the_new_spec_without_contradicting_itself(
@@ -512,3 +584,185 @@ def test_required_ness_is_read_from_the_marker_not_the_type() -> None:
         "breaking  Quote.user now required",
         "additive  Quote.extra added: str|None",
     ]
+
+
+def test_union_members_in_another_order_are_the_same_type(tmp_path: Path) -> None:
+    """OpenAPI 3.1's ``type: [string, "null"]`` on a field already optional reorders ``str|None``."""
+    old = {
+        "model M": "a:str|None=None b:list[str|None]|Unset c:dict[str,int|str]|Unset",
+        "op o": op_line("/v1/o", "things.o", response="A|B"),
+    }
+    new = {
+        "model M": "a:None|str=None b:list[None|str]|Unset c:dict[str,str|int]|Unset",
+        "op o": op_line("/v1/o", "things.o", response="B|A"),
+    }
+    assert surface.changelog(old, new) == []
+    lock, fresh = tmp_path / "surface.lock", tmp_path / "new.lock"
+    surface.write(old, lock)
+    surface.write(new, fresh)
+    assert surface.main(["surface", str(lock), str(fresh), "--check"]) == 0, "a no-op is not breaking"
+    new["model M"] = "a:None|int=None b:list[None|str]|Unset c:dict[int,str]|Unset"
+    assert surface.changelog(old, new) == [
+        "breaking  M.a retyped: str|None → None|int",
+        "breaking  M.c retyped: dict[str,int|str] → dict[int,str]",  # arguments keep their order
+    ]
+
+
+def test_webhook_events_are_named_by_type_and_version_with_their_payload() -> None:
+    old = {
+        "event transfers#state-change 4.0.0": "envelope=T4 data=T4Data",
+        "model T4": "data:T4Data schema_version:T4Version",
+        "model T4Data": "resource:T4Resource|None=None",
+        "model T4Resource": "id:int",
+        "enum T4Version": "4.0.0",
+    }
+    new = {
+        **old,
+        "model T4Data": "resource:T4Resource|None=None fresh:str|None=None",
+        "model T4Resource": "id:int|Unset",
+        "event balances#update 2.0.0": "envelope=B2 data=B2Data",
+        "model B2": "data:B2Data schema_version:B2Version",
+        "model B2Data": "amount:Decimal|None=None",
+        "enum B2Version": "2.0.0",
+        "model Unrelated": "-",
+    }
+    found = surface.changes(old, new)
+    assert [(c.label, c.text, c.impact) for c in found] == [
+        ("breaking", "T4Resource.id now optional", ("webhook events: transfers#state-change 4.0.0",)),
+        (
+            "additive",
+            "webhook transfers#state-change 4.0.0 data.fresh added: str|None",
+            ("webhook events: transfers#state-change 4.0.0",),
+        ),
+        ("additive", "model added: Unrelated", ()),
+        (
+            "additive",
+            "webhook event added: balances#update schema_version 2.0.0 (data: B2Data)"
+            " with 3 model(s)/enum(s) of its own",
+            (),
+        ),
+    ]
+    assert [str(c) for c in surface.changes(new, old)][-1] == (
+        "breaking  webhook event removed: balances#update schema_version 2.0.0 (data: B2Data)"
+        " with 3 model(s)/enum(s) of its own"
+    )
+
+
+def test_impact_names_every_operation_sending_or_returning_a_model_at_any_depth() -> None:
+    old = {
+        "op a": op_line("/v1/a", "things.a", method="POST", request="Body", response="list[Outer]|None"),
+        "op b": op_line("/v1/b", "things.b", response="Outer"),
+        "op c": op_line("/v1/c", "things.c", response="Other"),
+        "model Body": "inner:Inner|Unset",
+        "model Outer": "items:list[dict[str,Inner]]",
+        "model Other": "-",
+        "model Inner": "status:Status|Unset",
+        "enum Status": "A|B",
+    }
+    new = {**old, "enum Status": "A|C"}
+    found = surface.changes(old, new)
+    impact = ("sent by: wise.things.a", "returned by: wise.things.a, wise.things.b")
+    assert [(c.label, c.text, c.impact) for c in found] == [
+        ("breaking", "enum Status value removed: B", impact),
+        ("additive", "enum Status value added: C", impact),
+    ]
+    assert found[0].lines() == [
+        "breaking  enum Status value removed: B",
+        "          sent by: wise.things.a",
+        "          returned by: wise.things.a, wise.things.b",
+    ]
+
+
+def test_a_new_paged_operation_without_an_iterator_is_an_action() -> None:
+    old = {"op cardList": op_line("/v3/cards", "cards.list", paging="pageNumber")}
+    new = {
+        **old,
+        "op widgetList": op_line("/v1/widgets", "widgets.list", paging="unknown(pageToken)"),
+        "op gadgetList": op_line("/v1/gadgets", "gadgets.list", paging="offset"),
+        "op transferList": op_line("/v1/transfers", "transfers.list", paging="offset"),
+    }
+    found = surface.changes(old, new, iterated={"cardList", "transferList"})
+    assert [str(c) for c in found if c.label == "action"] == [
+        "action    operation wise.gadgets.list is paged but gets no iterator: add it to the paging table"
+        " (style offset)",
+        "action    operation wise.widgets.list is paged but gets no iterator: its paging shape"
+        " unknown(pageToken) is none of the known styles (cursor, lastId, offset, pageNumber, seekPosition)",
+    ]
+    assert surface.changes(new, new, iterated=set()) == [], "only what the release changed"
+    assert surface.summary(found, "L", 4).endswith("0 breaking, 3 additive, 2 action(s) (4 operations)")
+    lock_changed = {"op cardList": op_line("/v3/cards", "cards.list", paging="unknown(cursor)")}
+    assert [str(c) for c in surface.changes(old, lock_changed)] == [
+        "breaking  operation wise.cards.list paging: pageNumber → unknown(cursor)"
+    ]
+
+
+def test_the_spec_s_paged_operations_are_the_paging_table_s() -> None:
+    """Every operation the committed lock marks paged has an iterator of the same style, and back."""
+    from wise_async.pagination import PAGING_STYLES
+
+    paged = {
+        key[3:]: line.rsplit(" paging=", 1)[1]
+        for key, line in surface.read(COMMITTED_LOCK).items()
+        if " paging=" in line
+    }
+    assert paged == {operation_id: style.name for operation_id, style in PAGING_STYLES.items()}
+    assert surface.iterated_operations() == set(PAGING_STYLES)
+    assert surface.paging_shape(["profileId", "limit"]) is None
+    assert surface.paging_shape(["pageToken", "limit"]) == "unknown(pageToken)"
+
+
+def test_normalization_places_new_and_gone_are_named() -> None:
+    old = {
+        "normalize drop_invalid_examples a example": "changed",
+        "normalize drop_invalid_examples b example": "changed",
+    }
+    new = {
+        "normalize drop_invalid_examples b example": "changed",
+        "normalize drop_invalid_examples c example": "changed",
+    }
+    (change,) = surface.changes(old, new)
+    assert (change.label, change.text, change.impact) == (
+        "action",
+        "normalize drop_invalid_examples: 2 → 2 place(s)",
+        ("new: c example", "gone: a example"),
+    )
+    (fixed,) = surface.changes(old, {k: v for k, v in old.items() if " b " in k})
+    assert fixed.label == "additive", "Wise mended an example: nothing to do"
+
+
+def test_arguments_added_removed_retyped_and_their_types_sent() -> None:
+    old = {
+        "op a": op_line(
+            "/v1/a/{id}", "things.a", params="id:int,status:Status|Unset,size:int|Unset,gone:str"
+        ),
+        "enum Status": "A|B",
+    }
+    new = {
+        "op a": op_line(
+            "/v1/a/{id}", "things.a", params="id:str,status:Status|Unset,size:int,since:str|Unset,must:bool"
+        ),
+        "enum Status": "A",
+    }
+    assert [(c.label, c.text, c.impact) for c in surface.changes(old, new)] == [
+        ("breaking", "enum Status value removed: B", ("sent by: wise.things.a",)),
+        ("breaking", "operation wise.things.a argument gone removed (was str)", ()),
+        ("breaking", "operation wise.things.a argument id retyped: int → str", ()),
+        ("breaking", "operation wise.things.a argument must added, required: bool", ()),
+        ("breaking", "operation wise.things.a argument size now required", ()),
+        ("additive", "operation wise.things.a argument since added: str", ()),
+    ]
+    before_the_column = {
+        "op a": op_line("/v1/a/{id}", "things.a")
+    }  # a lock from before arguments were listed
+    assert surface.changes(before_the_column, {"op a": new["op a"]}) == [], "unknown, not absent"
+
+
+def test_the_paging_table_is_read_from_the_generated_package_when_it_has_one(tmp_path: Path) -> None:
+    (tmp_path / "paging.py").write_text(
+        'PAGED: dict[str, tuple[str, ...]] = {\n    "widgetList": ("cursor",),\n'
+        '    "cardList": ("pageNumber",),\n}\n',
+        encoding="utf-8",
+    )
+    assert surface.iterated_operations(tmp_path) == {"widgetList", "cardList"}
+    (tmp_path / "paging.py").unlink()  # a package without one: the installed one's, else the hand-written
+    assert surface.iterated_operations(tmp_path) == surface.iterated_operations()
