@@ -23,7 +23,7 @@ from openapi_python_client.config import Config, ConfigFile, MetaType
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.errors import GeneratorError
 
-from codegen import facade, fake_answers, surface, webhook_events, wire_types
+from codegen import facade, fake_answers, request_dicts, surface, webhook_events, wire_types
 from codegen.normalize import load_spec, normalize
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +89,8 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
         project.env.globals["mapping_body"] = wire_types.mapping_body
         errors += list(project.build())
         operations = facade.collect_operations(data, spec, config.field_prefix)
-        facade.write(project, operations, staging)
+        dict_models = request_dicts.write(data, staging)
+        facade.write(project, operations, staging, dict_models)
         events = webhook_events.write(spec, data, staging)
         fake_answers.write(spec, staging)
         (staging / "py.typed").write_text("", encoding="utf-8")  # PEP 561: users' mypy reads our types

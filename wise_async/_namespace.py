@@ -52,6 +52,13 @@ class NamespaceHost(Protocol):
     def _generated_client(self) -> Any: ...
 
 
+def _check_models(body: Any) -> None:
+    from wise_api import wire
+
+    for model in body if isinstance(body, list) else (body,):
+        wire.check_model(model)
+
+
 class Namespace:
     """Base class of every generated namespace (``wise.transfers``, ``wise.quotes``...)."""
 
@@ -107,6 +114,7 @@ class Namespace:
         try:
             if "body" in kwargs and hasattr(op, "_body"):
                 kwargs["body"] = op._body(kwargs["body"])  # mappings become models, checked first
+                _check_models(kwargs["body"])  # None only where the spec allows null
             request_kwargs: dict[str, Any] = op._get_kwargs(**kwargs)
         except (ValueError, TypeError, AttributeError) as exc:
             raise InvalidRequestError(f"{operation_id}: {exc}") from exc
