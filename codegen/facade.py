@@ -23,6 +23,7 @@ from openapi_python_client.strings import PythonIdentifier, snake_case
 from codegen import request_dicts, wire_types
 
 IDEMPOTENCY_HEADER = "x-idempotence-uuid"
+DOCS = "https://docs.wise.com/api-reference"
 # Body properties Wise treats as idempotency keys (see shared/wise-protocol.md, "Idempotency").
 IDEMPOTENCY_BODY_KEYS = ("customerTransactionId", "originalTransferId")
 # Tags that read badly in the plural; everything else is pluralized on its last word.
@@ -234,8 +235,16 @@ def _class_name(namespace: str) -> str:
 _MODEL_IMPORT = re.compile(r"^from \.\.\.models\.(\w+) import (\w+)$")
 
 
-def _render_namespace(project: Project, namespace: str, ops: list[Operation], dict_models: set[str]) -> str:
+def _render_namespace(
+    project: Project,
+    namespace: str,
+    ops: list[Operation],
+    dict_models: set[str],
+    signatures: dict[str, tuple[list[str], set[str]]],
+) -> str:
     """Render one namespace module: a plain class and its ``WithRawResponse`` twin."""
+    from codegen import docs  # docs reads Operation from here
+
     arguments = project.env.from_string(
         '{% from "endpoint_macros.py.jinja" import arguments, kwargs %}'
         "{{ arguments(endpoint, include_client=False) }}\x00{{ kwargs(endpoint, include_client=False) }}"
@@ -294,6 +303,9 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation], di
         args, literal = _literal_enums(args, op.endpoint)
         if literal:
             runtime_imports.add("from typing import Literal")
+        if op.deprecated:
+            runtime_imports.add("from typing_extensions import deprecated")
+        signatures[op.operation_id] = (list(args), runtime_imports | type_imports)
         returns_file = op.success_types == ("File",)
         success = " | ".join(op.success_types) or "None"
         if returns_file:
@@ -307,6 +319,7 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation], di
         )
         methods.append(
             {
+                "doc": docs.docstring(op, args, success),
                 "name": op.method_name,
                 "signature": signature,
                 "success": success,
@@ -316,6 +329,13 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation], di
                 "operation_id": op.operation_id,
                 "summary": summary,
                 "deprecated": "True" if op.deprecated else "False",
+                # PEP 702: type checkers flag the call; at run time a DeprecationWarning once per call site
+                "deprecation": (
+                    f"{op.operation_id} is deprecated in Wise's API spec: {DOCS}/{op.tag.replace('_', '-')}/"
+                    f"{op.operation_id.lower()}"
+                    if op.deprecated
+                    else ""
+                ),
                 "binary": "True" if returns_file else "False",
                 # no success body declared: an empty 2xx is the answer, not a missing one
                 "empty_ok": not op.success_types
@@ -332,7 +352,11 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation], di
     )
 
 
-def write(project: Project, operations: list[Operation], package_dir: Path, dict_models: set[str]) -> None:
+def write(
+    project: Project, operations: list[Operation], package_dir: Path, dict_models: set[str]
+) -> dict[str, tuple[list[str], set[str]]]:
+    """Write the facade and the operation table; return each operation's facade arguments and imports."""
+    signatures: dict[str, tuple[list[str], set[str]]] = {}
     project.env.filters["pyrepr"] = repr
     facade_dir = package_dir / "facade"
     facade_dir.mkdir(exist_ok=True)
@@ -341,10 +365,11 @@ def write(project: Project, operations: list[Operation], package_dir: Path, dict
         by_namespace.setdefault(op.namespace, []).append(op)
     for namespace, ops in sorted(by_namespace.items()):
         (facade_dir / f"{namespace}.py").write_text(
-            _render_namespace(project, namespace, ops, dict_models), encoding="utf-8"
+            _render_namespace(project, namespace, ops, dict_models, signatures), encoding="utf-8"
         )
     namespaces = [{"name": ns, "class_name": _class_name(ns)} for ns in sorted(by_namespace)]
     init = project.env.get_template("facade_init.py.jinja").render(namespaces=namespaces)
     (facade_dir / "__init__.py").write_text(init, encoding="utf-8")
     table = project.env.get_template("operations.py.jinja").render(operations=operations)
     (package_dir / "operations.py").write_text(table, encoding="utf-8")
+    return signatures

@@ -8,6 +8,7 @@ retries and idempotency live), raise a typed error on non-2xx, and parse with ``
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType, ModuleType
@@ -30,6 +31,7 @@ from ._response import WiseResponse
 
 T = TypeVar("T")
 _NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
+_WARNED: set[str] = set()
 
 
 class NamespaceHost(Protocol):
@@ -67,6 +69,14 @@ class Namespace:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+    @staticmethod
+    def _deprecated(message: str) -> None:
+        """A DeprecationWarning for an operation Wise's spec deprecates: once per operation and process
+        (type checkers see the method's ``@deprecated`` already)."""
+        if message not in _WARNED:
+            _WARNED.add(message)
+            warnings.warn(message, DeprecationWarning, stacklevel=3)
 
     @staticmethod
     def _idempotency_uuid(value: UUID | None, options: Mapping[str, Any] = _NO_OPTIONS) -> UUID:
