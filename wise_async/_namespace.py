@@ -61,6 +61,21 @@ def _check_models(body: Any) -> None:
         wire.check_model(model)
 
 
+def _refuse_none(op: ModuleType, kwargs: Mapping[str, Any]) -> None:
+    """``None`` for an argument whose type has no ``None``: refused, as in bodies (the spec allows no null
+    there; leaving the argument out is how not to send it)."""
+    import inspect
+
+    parameters = inspect.signature(op._get_kwargs).parameters
+    for name, value in kwargs.items():
+        annotation = str(parameters[name].annotation) if name in parameters else "None"
+        if value is None and "None" not in annotation.split(" | "):
+            raise ValueError(
+                f"{name}: expected {annotation.replace(' | Unset', '')}, got None; leave the argument out to "
+                "not send it"
+            )
+
+
 class Namespace:
     """Base class of every generated namespace (``wise.transfers``, ``wise.quotes``...)."""
 
@@ -122,6 +137,8 @@ class Namespace:
     ) -> httpx.Response:
         """Build the operation's request from ``kwargs`` and send it through the client's stack."""
         try:
+            if None in kwargs.values():
+                _refuse_none(op, kwargs)
             if "body" in kwargs and hasattr(op, "_body"):
                 kwargs["body"] = op._body(kwargs["body"])  # mappings become models, checked first
                 _check_models(kwargs["body"])  # None only where the spec allows null
