@@ -52,7 +52,9 @@ FORMAT_VALUES: dict[str, Any] = {
 
 @cache
 def spec() -> dict[str, Any]:
-    return typing.cast(dict[str, Any], json.loads(NORMALIZED_SPEC.read_text(encoding="utf-8")))
+    # examples' numbers as Decimal: the SDK refuses a float anywhere in a request body
+    text = NORMALIZED_SPEC.read_text(encoding="utf-8")
+    return typing.cast(dict[str, Any], json.loads(text, parse_float=Decimal))
 
 
 def resolve(node: Any) -> Any:
