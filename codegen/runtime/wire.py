@@ -348,7 +348,9 @@ def _nullable(shape: tuple[Any, Any]) -> bool:
 _SIMPLE: dict[str, Any] = {"str": str, "bool": bool, "date": str, "datetime": str}
 
 
-def _check_value(shapes: Mapping[str, Any], shape: tuple[Any, Any], value: Any, path: str) -> str | None:
+def _check_value(
+    shapes: Mapping[str, Any], shape: tuple[Any, Any], value: Any, path: str, closed: bool = True
+) -> str | None:
     """What is wrong with ``value`` for ``shape`` (a message naming ``path``), or None when it fits."""
     kind, arg = shape
     if value is None and not _nullable(shape):
@@ -397,23 +399,23 @@ def _check_value(shapes: Mapping[str, Any], shape: tuple[Any, Any], value: Any, 
         if value is None:
             return None
     elif kind == "model":
-        return _check_model(shapes, arg, value, path)
+        return _check_model(shapes, arg, value, path, closed=closed)
     elif kind == "list":
         if isinstance(value, (list, tuple)):
             for index, item in enumerate(value):
-                problem = _check_value(shapes, arg, item, f"{path}[{index}]")
+                problem = _check_value(shapes, arg, item, f"{path}[{index}]", closed)
                 if problem:
                     return problem
             return None
     elif kind == "map":
         if isinstance(value, Mapping):
             for key, item in value.items():
-                problem = _check_value(shapes, arg, item, f"{path}.{key}")
+                problem = _check_value(shapes, arg, item, f"{path}.{key}", closed)
                 if problem:
                     return problem
             return None
     elif kind == "union":
-        problems = [_check_value(shapes, branch, value, path) for branch in arg]
+        problems = [_check_value(shapes, branch, value, path, closed) for branch in arg]
         if None in problems:
             return None
         # a value of the right kind for one branch: that branch's own complaint says most
@@ -434,18 +436,20 @@ def _kind_matches(shape: tuple[Any, Any], value: Any) -> bool:
     return kind == "number" and isinstance(value, (float, str))
 
 
-def _check_model(shapes: Mapping[str, Any], name: str, data: Any, path: str) -> str | None:
+def _check_model(
+    shapes: Mapping[str, Any], name: str, data: Any, path: str, *, closed: bool = True
+) -> str | None:
     if not isinstance(data, Mapping):
         return f"{path}: expected an object ({name}Dict), got {json_type(data)}"
     fields, takes_undeclared = shapes[name]
     for key, (shape, required) in fields.items():
         if key in data:
-            problem = _check_value(shapes, shape, data[key], f"{path}.{key}")
+            problem = _check_value(shapes, shape, data[key], f"{path}.{key}", closed)
             if problem:
                 return problem
         elif required:
             return f"{path}.{key}: expected {_expected(shape)}, got nothing (the field is missing)"
-    if not takes_undeclared:
+    if closed and not takes_undeclared:
         unknown = []
         for key in data:
             if key not in fields:
@@ -459,7 +463,8 @@ def _check_model(shapes: Mapping[str, Any], name: str, data: Any, path: str) -> 
 
 
 def check_model(model: Any, path: str = "") -> None:
-    """Refuse ``None`` in a request model's field whose spec allows no null (RequestBodyError naming it).
+    """Refuse ``None`` in a request model's field whose spec allows no null, then any value not of its
+    declared type in the body as it will be sent (a ``str`` in an int field): RequestBodyError naming it.
 
     One rule for ``None`` everywhere (models, mappings, parameters): it is sent as JSON null where the spec
     allows null, and refused elsewhere; leaving a field out (``UNSET``, the default) is how not to send it.
@@ -488,6 +493,13 @@ def check_model(model: Any, path: str = "") -> None:
                     check_model(item, f"{where}.{names.get(field.name, field.name)}[{index}]")
         elif hasattr(type(value), "__attrs_attrs__"):
             check_model(value, f"{where}.{names.get(field.name, field.name)}")
+    if not path:  # the whole body, as it will be sent: each value of its declared type
+        from .request_shapes import SHAPES
+
+        if cls.__name__ in SHAPES:
+            problem = _check_model(SHAPES, cls.__name__, model.to_dict(), cls.__name__, closed=False)
+            if problem:
+                raise RequestBodyError(problem)
 
 
 def check_mapping(model: str, data: Mapping[str, Any]) -> None:
