@@ -36,7 +36,7 @@ help: ## Show this help
 demo: $(INSTALLED) $(GENERATED) ## The main job: a narrated payout through the SDK against FakeWise on a loopback port
 	$(PY) -m examples.payout_demo
 
-install: $(INSTALLED) $(NODE_INSTALLED) install-redis ## Create .venv, install wise-async (editable) with dev tools, and Prism (npm ci)
+install: $(INSTALLED) $(NODE_INSTALLED) install-redis ## Create .venv, install wise-async (editable) with dev tools, and Prism and pyright (npm ci)
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
