@@ -1,7 +1,8 @@
 """The typing suite's mistakes made without a type checker: each is refused before anything is sent.
 
 Every ``programs/mistake_*.py`` that calls Wise (``async def main(wise, ...)``) runs against FakeWise: it
-must raise (``InvalidRequestError`` for a value, ``TypeError`` for an argument Python itself refuses) and
+must raise (``InvalidRequestError`` for a value; ``TypeError`` or ``AttributeError`` where Python itself
+refuses an argument or a name) and
 FakeWise must have seen no request. Deprecated operations are not mistakes at run time: they warn once
 and are sent. Mistakes only a type checker can see (a webhook field, an unchecked ``None``) have no
 ``main``.
@@ -77,7 +78,7 @@ async def test_each_mistake_is_refused_before_sending(
 ) -> None:
     fake = FakeWise()
     async with WiseClient(personal_token=fake.add_personal_token(), transport=fake.transport()) as wise:
-        with pytest.raises((InvalidRequestError, TypeError)) as caught:
+        with pytest.raises((InvalidRequestError, TypeError, AttributeError)) as caught:
             await module.main(*arguments(module.main, wise))
     assert fake.requests == [], f"{path.name}: {len(fake.requests)} request(s) reached FakeWise"
     assert str(caught.value)
