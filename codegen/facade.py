@@ -17,7 +17,7 @@ from typing import Any
 from openapi_python_client import Project
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.openapi import Endpoint
-from openapi_python_client.parser.properties import EnumProperty, ListProperty, UnionProperty
+from openapi_python_client.parser.properties import EnumProperty, ListProperty, UnionProperty, UuidProperty
 from openapi_python_client.strings import PythonIdentifier, snake_case
 
 from codegen import request_dicts, wire_types
@@ -205,6 +205,19 @@ def _enums(prop: Any) -> Iterator[Any]:
             yield from _enums(inner)
 
 
+def _path_uuids_take_strings(args: list[str], endpoint: Endpoint) -> list[str]:
+    """A ``uuid`` path parameter also takes the id as a string (``quote.id`` as Wise sent it is
+    ``UUID | str``): the segment is the text either way."""
+    names = {p.python_name for p in endpoint.path_parameters if isinstance(p, UuidProperty)}
+    out = []
+    for arg in args:
+        name, colon, rest = arg.partition(":")
+        if colon and name.strip() in names and rest.strip().startswith("UUID,"):
+            arg = f"{name}: UUID | str,"
+        out.append(arg)
+    return out
+
+
 def _literal_enums(args: list[str], endpoint: Endpoint) -> tuple[list[str], bool]:
     """Each enum-typed parameter also takes its values as strings: ``Status | Literal["A", "B"]``."""
     literals: dict[str, dict[str, str]] = {}
@@ -300,6 +313,7 @@ def _render_namespace(
             args = [_or_mapping(a, mapping) if a.startswith("body:") else a for a in args]
             for name in sorted(set(re.findall(r"\w+Dict\b", mapping))):
                 type_imports.add(f"from ..request_dicts import {name}")
+        args = _path_uuids_take_strings(args, op.endpoint)
         args, literal = _literal_enums(args, op.endpoint)
         if literal:
             runtime_imports.add("from typing import Literal")
