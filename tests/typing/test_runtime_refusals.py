@@ -104,3 +104,18 @@ async def test_a_deprecated_operation_warns_once_at_run_time(
     messages = [str(w.message) for w in caught if issubclass(w.category, DeprecationWarning)]
     assert len(messages) == 1 and "is deprecated in Wise's API spec" in messages[0], messages
     assert caught[0].filename == str(path)  # points at the caller's line
+
+
+async def test_a_float_in_extra_body_is_refused_before_sending() -> None:
+    """extra_body is untyped (any JSON the spec does not know yet), so only run time can refuse a float."""
+    fake = FakeWise()
+    async with WiseClient(personal_token=fake.add_personal_token(), transport=fake.transport()) as wise:
+        with pytest.raises(
+            InvalidRequestError, match=r'extra_body\.fee: a float \(1\.5\).*Decimal\("1\.5"\)'
+        ):
+            await wise.quotes.create(
+                fake.personal_profile_id,
+                body={"sourceCurrency": "GBP", "targetCurrency": "EUR", "sourceAmount": 10},
+                extra_body={"fee": 1.5},
+            )
+    assert fake.requests == []
