@@ -33,6 +33,7 @@ _MARKDOC = re.compile(r"\{%[^%}]{0,200}%\}")
 # meanings of the parameters the spec leaves undescribed on most operations
 GENERIC = {
     "x_external_correlation_id": "a UUID of yours, sent as the X-External-Correlation-Id header.",
+    "profile_id": "the id of the profile (personal or business) the call acts for.",
     "x_idempotence_uuid": "the idempotency key (X-idempotence-uuid); the SDK makes one when not given.",
 }
 
@@ -114,8 +115,8 @@ def docstring(op: Operation, args: list[str], success: str, indent: str = "     
     summary = plain(endpoint.summary) or op.operation_id
     summary = summary.split("\n\n")[0]
     description = plain(endpoint.description)
-    if description.startswith(summary):
-        description = description[len(summary) :].lstrip(" .\n")
+    if description.startswith(summary) and description[len(summary) : len(summary) + 1] in ("", ".", "\n"):
+        description = description[len(summary) :].lstrip(" .\n")  # the summary said it already
     meanings = _parameters(op)
     lines = [_safe(summary.rstrip(".")) + f" (`{op.operation_id}`)."]
     if op.deprecated:
