@@ -25,6 +25,7 @@ __all__ = [
     "best_branch",
     "check_mapping",
     "check_model",
+    "check_param",
     "decimal",
     "dumps",
     "json_type",
@@ -144,6 +145,16 @@ def dumps(value: Any, *, path: str = "body") -> bytes:
         where, number = _float_path(value, path) or (path, float("nan"))
         raise FloatMoneyError(where, number) from None
     return "".join(out).encode()
+
+
+def check_param(name: str, value: Any, kind: type) -> None:
+    """A query parameter of the wrong type (``"12"`` for an int): refused before sending, as in bodies."""
+    if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
+        return
+    if type(value).__name__ == "Unset":
+        return
+    sent = "None" if value is None else json_type(value)
+    raise ValueError(f"{name}: expected {kind.__name__}, got {sent}")
 
 
 def refuse_float(name: str, value: Any) -> None:
