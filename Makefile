@@ -36,7 +36,7 @@ help: ## Show this help
 demo: $(INSTALLED) $(GENERATED) ## The main job: a narrated payout through the SDK against FakeWise on a loopback port (WISE_OTEL_CONSOLE=tree: each step's trace)
 	$(PY) -m examples.payout_demo
 
-install: $(INSTALLED) $(NODE_INSTALLED) install-redis ## Create .venv, install wise-async (editable) with dev tools, and Prism (npm ci)
+install: $(INSTALLED) $(NODE_INSTALLED) install-redis ## Create .venv, install wise-async (editable) with dev tools, and Prism and pyright (npm ci)
 
 $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -85,7 +85,7 @@ test: install $(GENERATED) ## Everything: surface lock, the suite on Python 3.11
 	$(MAKE) --no-print-directory test-3.11
 	@# the other Pythons and the wheel, two at a time (one per core); each one's output when it is done
 	$(MAKE) --no-print-directory --keep-going -j2 --output-sync=target $(addprefix test-,$(OTHER_PYTHONS)) test-wheel
-	@echo "── summary"; grep -h '^fastapi example:' $(RESULTS)/python3.11.log; cat $(RESULTS)/python*.summary
+	@echo "── summary"; grep -h '^fastapi example:\|^typing:\|^runtime:' $(RESULTS)/python3.11.log; cat $(RESULTS)/python*.summary
 	@grep -h '^wheel:' $(RESULTS)/wheel.log
 	@awk '{ total += $$3 } END { print "total: " total " passed, 0 failed" }' $(RESULTS)/python*.summary
 
@@ -94,10 +94,12 @@ test-3.11: install $(GENERATED) ## The whole suite (unit, trio, real sockets, Fa
 	set -o pipefail; $(PY) -m pytest -p no:cacheprovider 2>&1 | tee $(RESULTS)/python3.11.log
 	@echo "python 3.11: $$($(call passed_in,$(RESULTS)/python3.11.log))" | tee $(RESULTS)/python3.11.summary
 
-# On the other Pythons: the suite less the generator's own tests (openapi-python-client needs 3.11+) and
+# On the other Pythons: the suite less the generator's own tests (openapi-python-client needs 3.11+),
 # the multi-process fleet load tests (minutes of Redis and process timing, the same on every Python;
-# the fleet's token store, rate limiter and dedupe tests still run).
-OTHER_PYTHONS_SKIP := --ignore=tests/codegen --ignore=tests/fleet/test_fleet_processes.py
+# the fleet's token store, rate limiter and dedupe tests still run) and the type checkers' pass over
+# tests/typing (mypy and pyright check for Python 3.10 whichever Python runs them; the run-time twin runs).
+OTHER_PYTHONS_SKIP := --ignore=tests/codegen --ignore=tests/fleet/test_fleet_processes.py \
+	--ignore=tests/typing/test_typing_programs.py
 # The property tests' full 2,400 calls run on 3.11; the other Pythons run a sample of the same strategies.
 OTHER_PYTHONS_PROPERTY_EXAMPLES := 300
 

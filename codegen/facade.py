@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import keyword
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,13 @@ from typing import Any
 from openapi_python_client import Project
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.openapi import Endpoint
-from openapi_python_client.parser.properties import ListProperty
+from openapi_python_client.parser.properties import EnumProperty, ListProperty, UnionProperty, UuidProperty
 from openapi_python_client.strings import PythonIdentifier, snake_case
 
-from codegen import wire_types
+from codegen import request_dicts, wire_types
 
 IDEMPOTENCY_HEADER = "x-idempotence-uuid"
+DOCS = "https://docs.wise.com/api-reference"
 # Body properties Wise treats as idempotency keys (see shared/wise-protocol.md, "Idempotency").
 IDEMPOTENCY_BODY_KEYS = ("customerTransactionId", "originalTransferId")
 # Tags that read badly in the plural; everything else is pluralized on its last word.
@@ -186,12 +188,57 @@ def _check_unique_names(operations: list[Operation]) -> None:
         seen[key] = op.operation_id
 
 
-def _or_mapping(argument: str, *, many: bool) -> str:
-    """``body: Foo,`` → ``body: Foo | Mapping[str, Any],`` (defaults such as ``= UNSET`` kept)."""
+def _or_mapping(argument: str, mapping: str) -> str:
+    """``body: Foo,`` → ``body: Foo | FooDict,`` (defaults such as ``= UNSET`` kept)."""
     name, rest = argument.split(":", 1)
     annotation, sep, default = rest.rstrip(",").partition("=")
-    mapping = "Sequence[Mapping[str, Any]]" if many else "Mapping[str, Any]"
     return f"{name}: {annotation.strip()} | {mapping}{' = ' + default.strip() if sep else ''},"
+
+
+def _enums(prop: Any) -> Iterator[Any]:
+    if isinstance(prop, EnumProperty):
+        yield prop
+    elif isinstance(prop, ListProperty):
+        yield from _enums(prop.inner_property)
+    elif isinstance(prop, UnionProperty):
+        for inner in prop.inner_properties:
+            yield from _enums(inner)
+
+
+def _path_uuids_take_strings(args: list[str], endpoint: Endpoint) -> list[str]:
+    """A ``uuid`` path parameter also takes the id as a string (``quote.id`` as Wise sent it is
+    ``UUID | str``): the segment is the text either way."""
+    names = {p.python_name for p in endpoint.path_parameters if isinstance(p, UuidProperty)}
+    out = []
+    for arg in args:
+        name, colon, rest = arg.partition(":")
+        if colon and name.strip() in names and rest.strip().startswith("UUID,"):
+            arg = f"{name}: UUID | str,"
+        out.append(arg)
+    return out
+
+
+def _literal_enums(args: list[str], endpoint: Endpoint) -> tuple[list[str], bool]:
+    """Each enum-typed parameter also takes its values as strings: ``Status | Literal["A", "B"]``."""
+    literals: dict[str, dict[str, str]] = {}
+    for param in [*endpoint.query_parameters, *endpoint.path_parameters, *endpoint.header_parameters]:
+        for enum in _enums(param):
+            values = ", ".join(repr(v) for v in enum.values.values())
+            literals.setdefault(param.python_name, {})[enum.class_info.name] = f"Literal[{values}]"
+    if not literals:
+        return args, False
+    out = []
+    for arg in args:
+        name, colon, rest = arg.partition(":")
+        if not colon:
+            out.append(arg)
+            continue
+        for enum_name, literal in literals.get(name.strip(), {}).items():
+            annotation, sep, default = rest.partition("=")
+            annotation = re.sub(rf"\b{enum_name}\b", f"{enum_name} | {literal}", annotation)
+            rest = f"{annotation}{sep}{default}"
+        out.append(f"{name}:{rest}")
+    return out, True
 
 
 def _class_name(namespace: str) -> str:
@@ -201,8 +248,16 @@ def _class_name(namespace: str) -> str:
 _MODEL_IMPORT = re.compile(r"^from \.\.\.models\.(\w+) import (\w+)$")
 
 
-def _render_namespace(project: Project, namespace: str, ops: list[Operation]) -> str:
+def _render_namespace(
+    project: Project,
+    namespace: str,
+    ops: list[Operation],
+    dict_models: set[str],
+    signatures: dict[str, tuple[list[str], set[str]]],
+) -> str:
     """Render one namespace module: a plain class and its ``WithRawResponse`` twin."""
+    from codegen import docs  # docs reads Operation from here
+
     arguments = project.env.from_string(
         '{% from "endpoint_macros.py.jinja" import arguments, kwargs %}'
         "{{ arguments(endpoint, include_client=False) }}\x00{{ kwargs(endpoint, include_client=False) }}"
@@ -245,12 +300,26 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation]) ->
             else:
                 runtime_imports.add(imp)
         mapping_body = wire_types.mapping_body(op.endpoint)
-        if mapping_body is not None:
-            # the facade also takes the body as mappings (camelCase keys); Namespace checks them first
+        mapping = (
+            None if mapping_body is None else request_dicts.body_annotation(mapping_body.prop, dict_models)
+        )
+        if mapping_body is not None and mapping is None:  # no TypedDict for it: any wire-form mapping
             many = isinstance(mapping_body.prop, ListProperty)
-            args = [_or_mapping(a, many=many) if a.startswith("body:") else a for a in args]
+            mapping = "Sequence[Mapping[str, Any]]" if many else "Mapping[str, Any]"
             runtime_imports.add("from collections.abc import Mapping, Sequence")
             runtime_imports.add("from typing import Any")
+        if mapping is not None:
+            # the facade also takes the body in wire form (a TypedDict); Namespace checks it first
+            args = [_or_mapping(a, mapping) if a.startswith("body:") else a for a in args]
+            for name in sorted(set(re.findall(r"\w+Dict\b", mapping))):
+                type_imports.add(f"from ..request_dicts import {name}")
+        args = _path_uuids_take_strings(args, op.endpoint)
+        args, literal = _literal_enums(args, op.endpoint)
+        if literal:
+            runtime_imports.add("from typing import Literal")
+        if op.deprecated:
+            runtime_imports.add("from typing_extensions import deprecated")
+        signatures[op.operation_id] = (list(args), runtime_imports | type_imports)
         returns_file = op.success_types == ("File",)
         success = " | ".join(op.success_types) or "None"
         if returns_file:
@@ -264,6 +333,7 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation]) ->
         )
         methods.append(
             {
+                "doc": docs.docstring(op, args, success),
                 "name": op.method_name,
                 "signature": signature,
                 "success": success,
@@ -273,6 +343,13 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation]) ->
                 "operation_id": op.operation_id,
                 "summary": summary,
                 "deprecated": "True" if op.deprecated else "False",
+                # PEP 702: type checkers flag the call; at run time a DeprecationWarning once per call site
+                "deprecation": (
+                    f"{op.operation_id} is deprecated in Wise's API spec: {DOCS}/{op.tag.replace('_', '-')}/"
+                    f"{op.operation_id.lower()}"
+                    if op.deprecated
+                    else ""
+                ),
                 "binary": "True" if returns_file else "False",
                 # no success body declared: an empty 2xx is the answer, not a missing one
                 "empty_ok": not op.success_types
@@ -289,7 +366,11 @@ def _render_namespace(project: Project, namespace: str, ops: list[Operation]) ->
     )
 
 
-def write(project: Project, operations: list[Operation], package_dir: Path) -> None:
+def write(
+    project: Project, operations: list[Operation], package_dir: Path, dict_models: set[str]
+) -> dict[str, tuple[list[str], set[str]]]:
+    """Write the facade and the operation table; return each operation's facade arguments and imports."""
+    signatures: dict[str, tuple[list[str], set[str]]] = {}
     project.env.filters["pyrepr"] = repr
     facade_dir = package_dir / "facade"
     facade_dir.mkdir(exist_ok=True)
@@ -298,10 +379,11 @@ def write(project: Project, operations: list[Operation], package_dir: Path) -> N
         by_namespace.setdefault(op.namespace, []).append(op)
     for namespace, ops in sorted(by_namespace.items()):
         (facade_dir / f"{namespace}.py").write_text(
-            _render_namespace(project, namespace, ops), encoding="utf-8"
+            _render_namespace(project, namespace, ops, dict_models, signatures), encoding="utf-8"
         )
     namespaces = [{"name": ns, "class_name": _class_name(ns)} for ns in sorted(by_namespace)]
     init = project.env.get_template("facade_init.py.jinja").render(namespaces=namespaces)
     (facade_dir / "__init__.py").write_text(init, encoding="utf-8")
     table = project.env.get_template("operations.py.jinja").render(operations=operations)
     (package_dir / "operations.py").write_text(table, encoding="utf-8")
+    return signatures

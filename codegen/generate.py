@@ -23,7 +23,7 @@ from openapi_python_client.config import Config, ConfigFile, MetaType
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.errors import GeneratorError
 
-from codegen import facade, fake_answers, surface, webhook_events, wire_types
+from codegen import docs, facade, fake_answers, paging, request_dicts, surface, webhook_events, wire_types
 from codegen.normalize import load_spec, normalize
 from codegen.spec_source import mismatch
 
@@ -89,9 +89,12 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
         models = {model.class_info.name: model for model in data.models}
         project.env.globals["union_dispatch"] = lambda union: wire_types.union_dispatch(union, models)
         project.env.globals["mapping_body"] = wire_types.mapping_body
+        project.env.globals["webhook_bases"] = webhook_events.bases(spec, data)
         errors += list(project.build())
         operations = facade.collect_operations(data, spec, config.field_prefix)
-        facade.write(project, operations, staging)
+        dict_models = request_dicts.write(data, staging)
+        signatures = facade.write(project, operations, staging, dict_models)
+        unknown_paging = paging.write(operations, data, spec, signatures, staging)
         events = webhook_events.write(spec, data, staging)
         fake_answers.write(spec, staging)
         (staging / "py.typed").write_text("", encoding="utf-8")  # PEP 561: users' mypy reads our types
@@ -113,6 +116,8 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
         if package.exists():
             shutil.rmtree(package)
         shutil.move(str(staging), str(package))
+    # the API reference holds the spec's prose: a build output beside the package, never committed
+    (out_dir / "api.md").write_text(docs.api_reference(operations, signatures), encoding="utf-8")
     # byte-compile in place (PYTHONDONTWRITEBYTECODE may be set): cold imports then read .pyc, as installed
     compileall.compile_dir(str(package), quiet=1, workers=1)
     elapsed = time.monotonic() - started
@@ -120,6 +125,8 @@ def generate(spec_path: Path, out_dir: Path, *, config_file: Path, normalized_pa
         f"generate: {len(operations)} operations, {len(data.models)} models + {len(data.enums)} enums,"
         f" {len(events)} webhook event versions"
     )
+    for name in unknown_paging:
+        print(f"generate: paging shape not in codegen/paging.py, no iterator: {name}")
     print(f"generate: {elapsed:.1f}s → {package}")
     return package
 

@@ -38,6 +38,8 @@ class EventVersion:
     data: str  # class name of its ``data`` object
     data_module: str
     data_fields: tuple[str, ...]  # python names of the data model's properties
+    data_types: tuple[str, ...] = ()  # their types, in the same order
+    data_imports: frozenset[str] = frozenset()  # what those types need (relative to wise_api)
 
 
 def event_class_name(event_type: str) -> str:
@@ -112,6 +114,13 @@ def collect(spec: Spec, data: GeneratorData) -> list[EventVersion]:
                 data=data_model.class_info.name,
                 data_module=data_model.class_info.module_name,
                 data_fields=tuple(str(p.python_name) for p in fields),
+                data_types=tuple(p.get_type_string().as_unembedded_code() for p in fields),
+                data_imports=frozenset(
+                    i
+                    for p in fields
+                    for i in [*p.get_imports(prefix="."), *p.get_lazy_imports(prefix=".")]
+                    if not i.startswith(("from typing", "from .types", "from .. "))
+                ),
             )
         )
     return events
@@ -124,7 +133,6 @@ def render(events: list[EventVersion]) -> str:
         "",
         "from __future__ import annotations",
         "",
-        "import abc",
         "from typing import Any, Final",
         "",
     ]
@@ -135,13 +143,8 @@ def render(events: list[EventVersion]) -> str:
     by_event: dict[str, list[EventVersion]] = {}
     for event in events:
         by_event.setdefault(event.event_type, []).append(event)
-    for event_type, versions in by_event.items():
-        common = [f for f in versions[0].data_fields if all(f in v.data_fields for v in versions[1:])]
-        shown = ", ".join(v.schema_version for v in versions)
-        lines += ["", "", f"class {event_class_name(event_type)}(abc.ABC):"]
-        lines.append(f'    """``data`` of ``{event_type}`` in any schema version ({shown})."""')
-        lines += [""] + [f"    {name}: Any" for name in common] if common else []
-        lines += [""] + [f"{event_class_name(event_type)}.register({v.data})" for v in versions]
+    if by_event:
+        lines.append(f"from .webhook_data import {', '.join(sorted(event_class_name(t) for t in by_event))}")
     lines += ["", ""]
     lines.append("#: (event_type, schema_version) → (envelope model, ``data`` model)")
     lines.append("EVENTS: Final[dict[tuple[str, str], tuple[type[Any], type[Any]]]] = {")
@@ -164,7 +167,55 @@ def render(events: list[EventVersion]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _union(types: list[str]) -> str:
+    parts: list[str] = []
+    for type_string in types:
+        for part in type_string.split(" | ") if "[" not in type_string else [type_string]:
+            if part not in parts:
+                parts.append(part)
+    return " | ".join([p for p in parts if p != "None"] + (["None"] if "None" in parts else []))
+
+
+def render_bases(events: list[EventVersion]) -> str:
+    """The source of ``wise_api/webhook_data.py``: per event the base class of every version's ``data``
+    model, its fields typed as the union of the versions' types, so ``match`` narrows statically."""
+    by_event: dict[str, list[EventVersion]] = {}
+    for event in events:
+        by_event.setdefault(event.event_type, []).append(event)
+    imports = sorted({i for e in events for i in e.data_imports})
+    lines = [
+        '"""Per webhook event, the base class of its ``data`` models in every schema version (generated:',
+        "codegen/webhook_events.py). ``case TransfersStateChangeData(resource=r)`` narrows to the versions'",
+        'models, with their fields\' types."""',
+        "",
+        "from __future__ import annotations",
+        "",
+        "from typing import TYPE_CHECKING",
+        "",
+        "if TYPE_CHECKING:",
+        *(f"    {i}" for i in imports or ["pass"]),
+    ]
+    for event_type, versions in by_event.items():
+        common = [f for f in versions[0].data_fields if all(f in v.data_fields for v in versions[1:])]
+        shown = ", ".join(v.schema_version for v in versions)
+        lines += ["", "", f"class {event_class_name(event_type)}:"]
+        lines.append(f'    """``data`` of ``{event_type}`` in any schema version ({shown})."""')
+        lines.append("")
+        lines.append("    __slots__ = ()")
+        for name in common:
+            types = [v.data_types[v.data_fields.index(name)] for v in versions]
+            lines.append(f"    {name}: {_union(types)}")
+    lines += ["", "", "__all__ = ["] + [f'    "{event_class_name(t)}",' for t in sorted(by_event)] + ["]"]
+    return "\n".join(lines) + "\n"
+
+
+def bases(spec: Spec, data: GeneratorData) -> dict[str, str]:
+    """``data`` model class name → the event base class it derives from (read by the model template)."""
+    return {e.data: event_class_name(e.event_type) for e in collect(spec, data)}
+
+
 def write(spec: Spec, data: GeneratorData, package_dir: Path) -> list[EventVersion]:
     events = collect(spec, data)
     (package_dir / MODULE).write_text(render(events), encoding="utf-8")
+    (package_dir / "webhook_data.py").write_text(render_bases(events), encoding="utf-8")
     return events

@@ -8,6 +8,7 @@ retries and idempotency live), raise a typed error on non-2xx, and parse with ``
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType, ModuleType
@@ -30,6 +31,7 @@ from ._response import WiseResponse
 
 T = TypeVar("T")
 _NO_OPTIONS: Mapping[str, Any] = MappingProxyType({})
+_WARNED: set[str] = set()
 
 
 class NamespaceHost(Protocol):
@@ -52,6 +54,28 @@ class NamespaceHost(Protocol):
     def _generated_client(self) -> Any: ...
 
 
+def _check_models(body: Any) -> None:
+    from wise_api import wire
+
+    for model in body if isinstance(body, list) else (body,):
+        wire.check_model(model)
+
+
+def _refuse_none(op: ModuleType, kwargs: Mapping[str, Any]) -> None:
+    """``None`` for an argument whose type has no ``None``: refused, as in bodies (the spec allows no null
+    there; leaving the argument out is how not to send it)."""
+    import inspect
+
+    parameters = inspect.signature(op._get_kwargs).parameters
+    for name, value in kwargs.items():
+        annotation = str(parameters[name].annotation) if name in parameters else "None"
+        if value is None and "None" not in annotation.split(" | "):
+            raise ValueError(
+                f"{name}: expected {annotation.replace(' | Unset', '')}, got None; leave the argument out to "
+                "not send it"
+            )
+
+
 class Namespace:
     """Base class of every generated namespace (``wise.transfers``, ``wise.quotes``...)."""
 
@@ -60,6 +84,14 @@ class Namespace:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+    @staticmethod
+    def _deprecated(message: str) -> None:
+        """A DeprecationWarning for an operation Wise's spec deprecates: once per operation and process
+        (type checkers see the method's ``@deprecated`` already)."""
+        if message not in _WARNED:
+            _WARNED.add(message)
+            warnings.warn(message, DeprecationWarning, stacklevel=3)
 
     @staticmethod
     def _idempotency_uuid(value: UUID | None, options: Mapping[str, Any] = _NO_OPTIONS) -> UUID:
@@ -105,8 +137,11 @@ class Namespace:
     ) -> httpx.Response:
         """Build the operation's request from ``kwargs`` and send it through the client's stack."""
         try:
+            if None in kwargs.values():
+                _refuse_none(op, kwargs)
             if "body" in kwargs and hasattr(op, "_body"):
                 kwargs["body"] = op._body(kwargs["body"])  # mappings become models, checked first
+                _check_models(kwargs["body"])  # None only where the spec allows null
             request_kwargs: dict[str, Any] = op._get_kwargs(**kwargs)
         except (ValueError, TypeError, AttributeError) as exc:
             raise InvalidRequestError(f"{operation_id}: {exc}") from exc

@@ -208,7 +208,10 @@ def _merge_body(request: dict[str, Any], extra: Mapping[str, Any]) -> None:
         body = wire.loads(content)  # Decimal in, the same literals out: amounts stay exact
         if not isinstance(body, dict):
             raise InvalidRequestError("extra_body needs a JSON object body")
-        request["content"] = wire.dumps({**body, **extra})
+        try:
+            request["content"] = wire.dumps({**body, **extra}, path="extra_body")
+        except ValueError as exc:  # a float for an amount: refused like one in the body
+            raise InvalidRequestError(str(exc)) from None
         return
     if content is None and "data" not in request and "files" not in request:
         request["json"] = dict(extra)

@@ -36,6 +36,7 @@ from types import TracebackType
 from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
+from wise_api.paging import PAGED
 from wise_api.types import Unset
 
 from ._exceptions import InvalidRequestError, PaginationError
@@ -202,23 +203,20 @@ class PageNumber(_Style):
         return self._advance(params, number + 1)
 
 
-PAGING_STYLES: Mapping[str, PagingStyle] = {
-    "recipientList": ResponseCursor(
-        "seekPosition", "seek_position", "size", 20, "content", next_field="seek_position_for_next"
-    ),
-    "activityList": ResponseCursor("cursor", "next_cursor", "size", 100, "activities", next_field="cursor"),
-    "transferList": Offset("offset", "offset", "limit", 100, None),
-    "cardTransactionList": LastId("lastId", "last_id", "page_size", 100, "transactions"),
-    "cardList": PageNumber("pageNumber", "page_number", "page_size", 100, "cards", total_field="total_count"),
-    "cardOrderList": PageNumber(
-        "pageNumber", "page_number", "page_size", 100, "card_orders", total_field="total_count"
-    ),
-    "disputeList": PageNumber(
-        "pageNumber", "page_number", "page_size", 100, "disputes", total_field="total_count"
-    ),
-    "kycReviewList": PageNumber("pageNumber", "page_number", "page_size", 100, None),
-}
-"""Every paged operation of the spec → its style (default page sizes are the largest Wise allows)."""
+def _style(row: tuple[str, str, str, str, int, str | None, str | None, str | None]) -> PagingStyle:
+    style, name, cursor, size, largest, items, next_field, total = row
+    if style == "cursor":
+        return ResponseCursor(name, cursor, size, largest, items, next_field=next_field or "")
+    if style == "offset":
+        return Offset(name, cursor, size, largest, items)
+    if style == "lastId":
+        return LastId(name, cursor, size, largest, items)
+    return PageNumber(name, cursor, size, largest, items, total_field=total)
+
+
+PAGING_STYLES: Mapping[str, PagingStyle] = {operation: _style(row) for operation, row in PAGED.items()}
+"""Every paged operation of the spec → its style (default page sizes are the largest Wise allows), from the
+table the pipeline derives from the spec (``wise_api.paging``, codegen/paging.py)."""
 
 
 # --------------------------------------------------------------------------------------------------

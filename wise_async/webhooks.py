@@ -34,6 +34,8 @@ import attrs
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from wise_api import webhook_data
+from wise_api.webhook_data import *  # noqa: F403  the spec's per-event classes (TransfersStateChangeData, ...)
 from wise_api.webhook_events import EVENT_CLASSES, EVENTS
 
 from ._exceptions import ConfigurationError, WebhookVerificationError, WiseError
@@ -62,6 +64,7 @@ __all__ = [
     "verify_webhook",
     "webhook_dependency",
 ]
+__all__ += webhook_data.__all__  # type checkers read the generated names from here too
 
 if TYPE_CHECKING:
     from wise_api.webhook_events import EventData

@@ -18,15 +18,21 @@ from uuid import UUID
 M = TypeVar("M")
 
 __all__ = [
+    "FloatMoneyError",
     "JSONBody",
     "ModelFieldError",
+    "RequestBodyError",
     "best_branch",
+    "check_mapping",
+    "check_model",
+    "check_param",
     "decimal",
     "dumps",
     "json_type",
     "loads",
     "model_from_mapping",
     "model_from_mapping_of",
+    "refuse_float",
     "strict_datetime",
     "tolerant_date",
     "tolerant_datetime",
@@ -65,7 +71,7 @@ def _encode(value: Any, out: list[str]) -> None:
     elif isinstance(value, int):
         out.append(int.__repr__(value))
     elif isinstance(value, float):
-        out.append(json.dumps(value))  # rejects nan/inf like Decimal above
+        raise _FloatFound  # dumps names where; a binary float never carries money to Wise
     elif isinstance(value, dict):
         out.append("{")
         first = True
@@ -90,11 +96,71 @@ def _encode(value: Any, out: list[str]) -> None:
         raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-def dumps(value: Any) -> bytes:
-    """Compact JSON; a ``Decimal`` is written as its exact literal (``Decimal("100.10")`` → ``100.10``)."""
+class _FloatFound(Exception):
+    pass
+
+
+class FloatMoneyError(ValueError):
+    """A ``float`` where a request carries a number: refused before sending, naming where and what to write.
+
+    ``0.1 + 0.2`` is ``0.30000000000000004``; Wise would be asked to move exactly that. Every ``type: number``
+    in the spec is money or a rate, so request bodies and query parameters take ``Decimal``, ``int`` or a
+    decimal string, never ``float``.
+    """
+
+    def __init__(self, path: str, value: float) -> None:
+        self.path = path
+        shortest = format(value, ".15g")  # what the float was most likely meant to be (0.1 + 0.2 → 0.3)
+        super().__init__(
+            f'{path}: a float ({value!r}) cannot carry an amount exactly; write Decimal("{shortest}") '
+            f'or the string "{shortest}"'
+        )
+
+
+def _float_path(value: Any, path: str) -> tuple[str, float] | None:
+    if isinstance(value, float):
+        return path, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _float_path(item, f"{path}.{key}" if path else str(key))
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _float_path(item, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def dumps(value: Any, *, path: str = "body") -> bytes:
+    """Compact JSON; a ``Decimal`` is written as its exact literal (``Decimal("100.10")`` → ``100.10``).
+
+    A ``float`` anywhere raises :class:`FloatMoneyError` naming its path (``body.sourceAmount``).
+    """
     out: list[str] = []
-    _encode(value, out)
+    try:
+        _encode(value, out)
+    except _FloatFound:
+        where, number = _float_path(value, path) or (path, float("nan"))
+        raise FloatMoneyError(where, number) from None
     return "".join(out).encode()
+
+
+def check_param(name: str, value: Any, kind: type) -> None:
+    """A query parameter of the wrong type (``"12"`` for an int): refused before sending, as in bodies."""
+    if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
+        return
+    if type(value).__name__ == "Unset":
+        return
+    sent = "None" if value is None else json_type(value)
+    raise ValueError(f"{name}: expected {kind.__name__}, got {sent}")
+
+
+def refuse_float(name: str, value: Any) -> None:
+    """A ``type: number`` query parameter given as ``float``: refused like one in a body."""
+    if isinstance(value, float):
+        raise FloatMoneyError(name, value)
 
 
 def decimal(value: Any) -> Decimal:
@@ -260,8 +326,208 @@ class RequestBodyError(ValueError):
     """A request body given as a mapping does not fit its model (missing, mistyped or undeclared keys)."""
 
 
+def _expected(shape: tuple[Any, Any]) -> str:
+    kind, arg = shape
+    if kind == "number":
+        return "Decimal | int | str"
+    if kind in ("uuid",):
+        return "UUID | str"
+    if kind in ("date", "datetime"):
+        return f"an ISO 8601 {'date' if kind == 'date' else 'date-time'} string"
+    if kind == "enum":
+        return "one of " + ", ".join(repr(v) for v in arg)
+    if kind == "const":
+        return repr(arg)
+    if kind == "model":
+        return f"an object ({arg}Dict)"
+    if kind == "list":
+        return f"a list of {_expected(arg)}"
+    if kind == "map":
+        return f"an object of {_expected(arg)}"
+    if kind == "union":
+        return " | ".join(_expected(s) for s in arg)
+    if kind == "none":
+        return "None"
+    return kind
+
+
+def _nullable(shape: tuple[Any, Any]) -> bool:
+    kind, arg = shape
+    return kind == "none" or kind == "any" or (kind == "union" and any(_nullable(s) for s in arg))
+
+
+_SIMPLE: dict[str, Any] = {"str": str, "bool": bool, "date": str, "datetime": str}
+
+
+def _check_value(
+    shapes: Mapping[str, Any], shape: tuple[Any, Any], value: Any, path: str, closed: bool = True
+) -> str | None:
+    """What is wrong with ``value`` for ``shape`` (a message naming ``path``), or None when it fits."""
+    kind, arg = shape
+    if value is None and not _nullable(shape):
+        return (
+            f"{path}: expected {_expected(shape)}, got null; the spec does not allow null here: "
+            "leave the key out to not send it"
+        )
+    if kind == "any":
+        return None
+    if kind in _SIMPLE:
+        if isinstance(value, _SIMPLE[kind]):
+            return None
+    elif kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return None
+    elif kind == "number":
+        if isinstance(value, float):
+            return str(FloatMoneyError(path, value))
+        if isinstance(value, (Decimal, int)) and not isinstance(value, bool):
+            return None
+        if isinstance(value, str):
+            try:
+                if Decimal(value).is_finite():
+                    return None
+            except ArithmeticError:
+                pass
+            return f"{path}: expected {_expected(shape)}, got a string that is not a decimal number"
+    elif kind == "uuid":
+        if isinstance(value, UUID):
+            return None
+        if isinstance(value, str):
+            try:
+                UUID(value)
+                return None
+            except ValueError:
+                return f"{path}: expected {_expected(shape)}, got a string that is not a UUID"
+    elif kind == "enum":
+        if value in arg and not isinstance(value, bool):
+            return None
+        if isinstance(value, str):
+            return f"{path}: expected {_expected(shape)}, got a string not among them"
+    elif kind == "const":
+        if value == arg:
+            return None
+    elif kind == "none":
+        if value is None:
+            return None
+    elif kind == "model":
+        return _check_model(shapes, arg, value, path, closed=closed)
+    elif kind == "list":
+        if isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                problem = _check_value(shapes, arg, item, f"{path}[{index}]", closed)
+                if problem:
+                    return problem
+            return None
+    elif kind == "map":
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                problem = _check_value(shapes, arg, item, f"{path}.{key}", closed)
+                if problem:
+                    return problem
+            return None
+    elif kind == "union":
+        problems = [_check_value(shapes, branch, value, path, closed) for branch in arg]
+        if None in problems:
+            return None
+        # a value of the right kind for one branch: that branch's own complaint says most
+        for branch, problem in zip(arg, problems, strict=True):
+            if _kind_matches(branch, value):
+                return problem
+    return f"{path}: expected {_expected(shape)}, got {json_type(value)}"
+
+
+def _kind_matches(shape: tuple[Any, Any], value: Any) -> bool:
+    kind = shape[0]
+    if kind in ("model", "map"):
+        return isinstance(value, Mapping)
+    if kind == "list":
+        return isinstance(value, (list, tuple))
+    if kind == "enum":
+        return isinstance(value, str)
+    return kind == "number" and isinstance(value, (float, str))
+
+
+def _check_model(
+    shapes: Mapping[str, Any], name: str, data: Any, path: str, *, closed: bool = True
+) -> str | None:
+    if not isinstance(data, Mapping):
+        return f"{path}: expected an object ({name}Dict), got {json_type(data)}"
+    fields, takes_undeclared = shapes[name]
+    for key, (shape, required) in fields.items():
+        if key in data:
+            problem = _check_value(shapes, shape, data[key], f"{path}.{key}", closed)
+            if problem:
+                return problem
+        elif required:
+            return f"{path}.{key}: expected {_expected(shape)}, got nothing (the field is missing)"
+    if closed and not takes_undeclared:
+        unknown = []
+        for key in data:
+            if key not in fields:
+                camel = _camel(key) if isinstance(key, str) else key
+                snake = camel != key and camel in fields
+                hint = f" (a snake_case key: Wise's name is {camel!r})" if snake else ""
+                unknown.append(f"{key}{hint}")
+        if unknown:
+            return f"{path}: undeclared keys {', '.join(unknown)}"
+    return None
+
+
+def check_model(model: Any, path: str = "") -> None:
+    """Refuse ``None`` in a request model's field whose spec allows no null, then any value not of its
+    declared type in the body as it will be sent (a ``str`` in an int field): RequestBodyError naming it.
+
+    One rule for ``None`` everywhere (models, mappings, parameters): it is sent as JSON null where the spec
+    allows null, and refused elsewhere; leaving a field out (``UNSET``, the default) is how not to send it.
+    """
+    cls = type(model)
+    fields = getattr(cls, "__attrs_attrs__", None)
+    if fields is None:
+        return
+    module = sys.modules.get(cls.__module__)
+    types: Mapping[str, str] = getattr(module, "_FIELD_TYPES", {})
+    names: Mapping[str, str] = getattr(module, "_JSON_NAMES", {})
+    where = path or cls.__name__
+    for field in fields:
+        value = getattr(model, field.name)
+        if value is None:
+            key = names.get(field.name, field.name)
+            declared = types.get(key, "None")
+            if "None" not in declared.split(" | "):
+                raise RequestBodyError(
+                    f"{where}.{key}: expected {declared.replace(' | Unset', '')}, got None; the spec does "
+                    "not allow null here: leave the field out (UNSET, the default) to not send it"
+                )
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                if hasattr(type(item), "__attrs_attrs__"):
+                    check_model(item, f"{where}.{names.get(field.name, field.name)}[{index}]")
+        elif hasattr(type(value), "__attrs_attrs__"):
+            check_model(value, f"{where}.{names.get(field.name, field.name)}")
+    if not path:  # the whole body, as it will be sent: each value of its declared type
+        from .request_shapes import SHAPES
+
+        if cls.__name__ in SHAPES:
+            problem = _check_model(SHAPES, cls.__name__, model.to_dict(), cls.__name__, closed=False)
+            if problem:
+                raise RequestBodyError(problem)
+
+
+def check_mapping(model: str, data: Mapping[str, Any]) -> None:
+    """Refuse a request mapping that does not fit ``model``'s wire form (RequestBodyError naming the path):
+    a missing or undeclared key (a snake_case one named with its camelCase spelling), a value of the wrong
+    type (a ``str`` where Wise wants an int, a ``float`` for money), ``None`` where the spec has no null."""
+    from .request_shapes import SHAPES
+
+    if model in SHAPES:
+        problem = _check_model(SHAPES, model, data, model)
+        if problem:
+            raise RequestBodyError(problem)
+
+
 def model_from_mapping(model: type[M], data: Mapping[str, Any]) -> M:
     """``data`` (camelCase keys, as Wise documents them) as ``model``; RequestBodyError if it does not fit."""
+    check_mapping(model.__name__, data)
     try:
         parsed = model.from_dict(data)  # type: ignore[attr-defined]
     except ModelFieldError as exc:

@@ -84,9 +84,7 @@ async def quote_and_recipient(
     profile_id = profile_id or fake.personal_profile_id
     quote = await wise.quotes.create(
         profile_id,
-        body=QuoteCreateBody(
-            source_currency="GBP", target_currency="EUR", source_amount=float(TRANSFER_AMOUNT)
-        ),
+        body=QuoteCreateBody(source_currency="GBP", target_currency="EUR", source_amount=TRANSFER_AMOUNT),
     )
     recipient = await wise.recipients.create(
         body=RecipientCreateRequest(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import urllib.parse
+from decimal import Decimal
 from typing import Literal
 
 import anyio
@@ -335,7 +336,7 @@ async def test_exchange_without_adopting(fake: FakeWise) -> None:
 async def test_operations_without_security_get_no_token(fake: FakeWise) -> None:
     async with user_client(fake) as wise:
         await send_ignoring_answer(
-            wise.comparisons.get(source_currency="GBP", target_currency="EUR", send_amount=100.0)
+            wise.comparisons.get(source_currency="GBP", target_currency="EUR", send_amount=Decimal("100.0"))
         )
     (record,) = fake.requests
     assert record.path == path_of("comparisonGet")
@@ -344,7 +345,9 @@ async def test_operations_without_security_get_no_token(fake: FakeWise) -> None:
 
 
 async def test_unauthenticated_quote_prefers_client_credentials(fake: FakeWise) -> None:
-    body = QuoteCreateUnauthenticatedBody(source_currency="GBP", target_currency="EUR", source_amount=10.0)
+    body = QuoteCreateUnauthenticatedBody(
+        source_currency="GBP", target_currency="EUR", source_amount=Decimal("10.0")
+    )
     async with user_client(fake) as wise:
         user = wise.user_tokens
         quote = await wise.quotes.create_unauthenticated(body=body)
@@ -355,7 +358,9 @@ async def test_unauthenticated_quote_prefers_client_credentials(fake: FakeWise) 
 
 
 async def test_unauthenticated_quote_without_any_credentials(fake: FakeWise) -> None:
-    body = QuoteCreateUnauthenticatedBody(source_currency="GBP", target_currency="EUR", source_amount=10.0)
+    body = QuoteCreateUnauthenticatedBody(
+        source_currency="GBP", target_currency="EUR", source_amount=Decimal("10.0")
+    )
     async with WiseClient(transport=fake.transport()) as wise:
         await wise.quotes.create_unauthenticated(body=body)
     (record,) = fake.requests

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -284,6 +285,9 @@ async def test_timeout_on_unkeyed_post_is_not_retried() -> None:
     async with WiseClient(personal_token="t0ken", transport=stub, retry_policy=NO_WAIT) as wise:
         with pytest.raises(APITimeoutError):
             await wise.quotes.create(
-                1, body=QuoteCreateBody(source_currency="GBP", target_currency="EUR", source_amount=1.0)
+                1,
+                body=QuoteCreateBody(
+                    source_currency="GBP", target_currency="EUR", source_amount=Decimal("1.0")
+                ),
             )
     assert len(stub.requests) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 
 import pytest
 from wise_api.models import QuoteCreateBody, TransferCreateBody
@@ -41,7 +42,9 @@ async def test_422_validation(fake: FakeWise) -> None:
         with pytest.raises(UnprocessableEntityError) as caught:
             await wise.quotes.create(
                 fake.personal_profile_id,
-                body=QuoteCreateBody(source_currency="GBP", target_currency="EURO", source_amount=10.0),
+                body=QuoteCreateBody(
+                    source_currency="GBP", target_currency="EURO", source_amount=Decimal("10.0")
+                ),
             )
     err = caught.value
     check_common(err, fake, 422)
@@ -100,7 +103,9 @@ async def test_gateway_html_body_still_gives_a_useful_error(fake: FakeWise) -> N
         with pytest.raises(InternalServerError) as caught:
             await wise.quotes.create(
                 fake.personal_profile_id,
-                body=QuoteCreateBody(source_currency="GBP", target_currency="EUR", source_amount=10.0),
+                body=QuoteCreateBody(
+                    source_currency="GBP", target_currency="EUR", source_amount=Decimal("10.0")
+                ),
             )
     check_common(caught.value, fake, 502)
     assert "<html>" not in str(caught.value)

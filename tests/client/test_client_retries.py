@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -37,7 +38,7 @@ from .helpers import (
 )
 
 NO_WAIT = RetryPolicy(initial_delay=0)
-QUOTE_BODY = QuoteCreateBody(source_currency="GBP", target_currency="EUR", source_amount=10.0)
+QUOTE_BODY = QuoteCreateBody(source_currency="GBP", target_currency="EUR", source_amount=Decimal("10.0"))
 
 
 @pytest.fixture

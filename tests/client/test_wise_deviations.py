@@ -76,7 +76,7 @@ DEVIATIONS = [
         {
             "id": "11144c35-9fe8-4c32-b7fd-d05c2a7734bf",
             "rate": 1,
-            "sourceAmount": 100.10,
+            "sourceAmount": Decimal("100.10"),
             "paymentOptions": [{"disabled": True, "estimatedDelivery": None, "payIn": "BALANCE"}],
         },
         lambda r: r.payment_options[0].estimated_delivery is None and r.source_amount == Decimal("100.10"),
@@ -92,7 +92,11 @@ DEVIATIONS = [
         "duration null in comparison delivery estimations",
         "comparisonGetV3",
         200,
-        {"providers": [{"id": 1, "quotes": [{"rate": 1.1, "deliveryEstimation": {"duration": None}}]}]},
+        {
+            "providers": [
+                {"id": 1, "quotes": [{"rate": Decimal("1.1"), "deliveryEstimation": {"duration": None}}]}
+            ]
+        },
         lambda r: r.providers[0].quotes[0].delivery_estimation.duration is None,
     ),
     (
@@ -128,7 +132,7 @@ DEVIATIONS = [
         "simulated transfer state: a 200 with an example but no schema",
         "simulationTransferStateChange",
         200,
-        {"id": 15574445, "status": "processing", "targetValue": 895.32},
+        {"id": 15574445, "status": "processing", "targetValue": Decimal("895.32")},
         lambda r: r == {"id": 15574445, "status": "processing", "targetValue": Decimal("895.32")},
     ),
     (
@@ -326,7 +330,7 @@ def _isinstance(value: Any, kind: Any) -> bool:
 
 def _body_for(type_code: str) -> Any:
     if type_code == JSON_BODY:
-        return {"anything": [1, 2.5]}
+        return {"anything": [1, Decimal("2.5")]}
     return _sample(type_code.replace(",", ", "))
 
 

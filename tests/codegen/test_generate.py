@@ -299,7 +299,12 @@ for case in json.loads({payload!r}):
     params = inspect.signature(op._get_kwargs).parameters
     body_type = getattr(importlib.import_module("wise_api.models"), params["body"].annotation)
     body = body_type.from_dict({{k: unhex(v) for k, v in case["fields"].items()}})
-    args = {{n: "1" for n, p in params.items() if n != "body" and p.default is inspect.Parameter.empty}}
+    # path parameters of their declared type (an int one refuses "1")
+    args = {{
+        n: 1 if p.annotation == "int" else "1"
+        for n, p in params.items()
+        if n != "body" and p.default is inspect.Parameter.empty
+    }}
     client = httpx.Client(base_url="https://api.example.test")
     seen = []
     for _ in range(2):
@@ -402,8 +407,12 @@ def facade_binary_flags(package: Path) -> dict[str, set[tuple[str, str]]]:
             for fn in cls.body:
                 if not isinstance(fn, ast.AsyncFunctionDef):
                     continue
-                call = next(
-                    n for n in ast.walk(fn) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                call = next(  # the call that sends (a deprecated method warns first: self._deprecated)
+                    n
+                    for n in ast.walk(fn)
+                    if isinstance(n, ast.Call)
+                    and isinstance(n.func, ast.Attribute)
+                    and n.func.attr.startswith("_call")
                 )
                 operation_id = ast.literal_eval(call.args[1])
                 binary = next(ast.literal_eval(k.value) for k in call.keywords if k.arg == "binary")

@@ -196,7 +196,15 @@ CHECKS = textwrap.dedent(
     mapped = thing_create._body({"amount": Decimal("1.5"), "status": "A"})
     out["mapping"] = [type(mapped).__name__, str(mapped.amount), mapped.status.value]
     out["mapping_errors"] = []
-    for body in ({"amount": 1, "bogus": 1}, {"amount": [1]}, {"amount": 1, "status": "NEW"}, {"status": "A"}):
+    for body in (
+        {"amount": 1, "bogus": 1},
+        {"amount": [1]},
+        {"amount": 1, "status": "NEW"},
+        {"status": "A"},
+        {"amount": 0.1 + 0.2},
+        {"amount": 1, "customer_transaction_id": "x"},
+        {"amount": "1.5x"},
+    ):
         try:
             thing_create._body(body)
         except ValueError as exc:
@@ -303,8 +311,15 @@ def test_requests_serialize_decimal_exactly_and_sdk_filled_keys_are_optional(res
 
 def test_request_mappings_are_checked_against_their_model(results: dict[str, Any]) -> None:
     assert results["mapping"] == ["ThingRequest", "1.5", "A"]
-    bogus, mistyped, enum, missing = results["mapping_errors"]
+    bogus, mistyped, enum, missing, floating, snake, not_decimal = results["mapping_errors"]
     assert "undeclared keys bogus" in bogus
-    assert mistyped.startswith("ThingRequest.amount: expected Decimal, got an array")
+    assert mistyped == "ThingRequest.amount: expected Decimal | int | str, got an array"
     assert "ThingRequest.status" in enum and "a string" in enum
-    assert missing.startswith("ThingRequest.amount: expected Decimal, got nothing (the field is missing)")
+    assert missing == "ThingRequest.amount: expected Decimal | int | str, got nothing (the field is missing)"
+    assert floating.startswith("ThingRequest.amount: a float (0.30000000000000004) cannot carry an amount")
+    assert 'write Decimal("0.3")' in floating
+    assert "customer_transaction_id (a snake_case key: Wise's name is 'customerTransactionId')" in snake
+    assert (
+        not_decimal
+        == "ThingRequest.amount: expected Decimal | int | str, got a string that is not a decimal number"
+    )

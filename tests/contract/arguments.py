@@ -227,6 +227,17 @@ def _clean(model: Any) -> bool:
     return not extra
 
 
+def _exact(value: Any) -> Any:
+    """A free-form example value with its numbers as Decimal: the SDK refuses a float in a request body."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _exact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_exact(v) for v in value]
+    return value
+
+
 def to_python(value: Any, annotation: Any) -> Any:
     """Convert a JSON value to the generated annotation's Python type."""
     members = _members(annotation)
@@ -251,7 +262,7 @@ def to_python(value: Any, annotation: Any) -> Any:
     kind = members[0] if members else Any
     origin = typing.get_origin(kind)
     if kind is Any:
-        return value
+        return _exact(value)
     if origin in (list, tuple):
         (item,) = typing.get_args(kind)[:1]
         if not isinstance(value, list):
@@ -296,7 +307,7 @@ def to_python(value: Any, annotation: Any) -> Any:
     if _is_model(kind):
         if not isinstance(value, Mapping):
             raise TypeError(f"{kind.__name__} needs an object, got {value!r}")
-        model = kind.from_dict(value)
+        model = kind.from_dict(_exact(value))
         _name_files(model)
         return model
     raise TypeError(f"no conversion for {annotation!r}")

@@ -344,8 +344,9 @@ def test_every_paged_operation_has_one_typed_iterator() -> None:
 
 @pytest.mark.parametrize("iterator", ITERATORS)
 def test_a_typed_iterator_yields_the_item_type_and_takes_the_arguments_the_spec_gives(iterator: str) -> None:
-    """The `iter_*` methods are written by hand over PAGING_STYLES; the spec decides their item type and
-    required arguments, so a spec release that changes either fails here, not in a user's type check."""
+    """The `iter_*` methods are generated over the spec's paging table (codegen/paging.py); their item
+    type and required arguments must be the facade's, so a generator change that breaks either fails
+    here, not in a user's type check."""
     wise = WiseClient(personal_token="t")
     operation_id = _operation_of(wise, iterator)
     (op,) = [o for o in OPERATIONS if o.operation_id == operation_id]
