@@ -36,7 +36,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, runtime_checkable
 
 from ._exceptions import (
     APIConnectionError,
@@ -48,6 +48,7 @@ from ._exceptions import (
 
 if TYPE_CHECKING:
     from wise_api.models import OriginatorTransfer, Quote, StandardTransfer, TransferFundResponse200
+    from wise_api.request_dicts import QuoteCreateBodyDict, TransferCreateBodyDict
 
     from ._client import WiseClient
 
@@ -434,7 +435,7 @@ class Payouts:
         if record.quote_id is not None and (expires is None or self._wise._clock() < expires):
             run.resumed.append("quote")
             return
-        body: dict[str, Any] = {
+        body: QuoteCreateBodyDict = {
             "sourceCurrency": record.source_currency,
             "targetCurrency": record.target_currency,
             "targetAccount": record.recipient,
@@ -468,7 +469,7 @@ class Payouts:
     async def _create_transfer(self, run: _Run, on_step: StepHook | None) -> None:
         # The exact recorded request, every time: a replay Wise recognises, never a new transfer.
         try:
-            transfer = await self._wise.transfers.create(body=dict(run.record.transfer_request or {}))
+            transfer = await self._wise.transfers.create(body=self._transfer_request(run.record))
         except (BadRequestError, UnprocessableEntityError):
             if not self._may_requote(run.record):
                 raise
@@ -487,9 +488,14 @@ class Payouts:
             )
             await self._quote(run, on_step)
             await self._request_transfer(run, on_step)
-            transfer = await self._wise.transfers.create(body=dict(run.record.transfer_request or {}))
+            transfer = await self._wise.transfers.create(body=self._transfer_request(run.record))
         run.transfer = transfer
         await self._save(run, "transfer_created", on_step, transfer_id=transfer.id)
+
+    @staticmethod
+    def _transfer_request(record: PayoutRecord) -> TransferCreateBodyDict:
+        """The recorded transfer request (JSON from the store), exactly as it was first made."""
+        return cast("TransferCreateBodyDict", dict(record.transfer_request or {}))
 
     def _may_requote(self, record: PayoutRecord) -> bool:
         """A refused transfer request is re-made only when its quote has expired meanwhile."""

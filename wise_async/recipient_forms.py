@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ._exceptions import InvalidRequestError
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from wise_api.models import AccountRequirementsResponseItem
+    from wise_api.request_dicts import RecipientCreateRequestDict
 
     from ._client import WiseClient
 
@@ -212,7 +213,8 @@ class RecipientForm:
         if not target.refresh_on_change or previous == value:
             return False
         requirements = await self._wise.recipients.account_requirements_post(
-            self.quote_id, body=self._body(self.values, account_holder_name=None)
+            self.quote_id,
+            body=cast("RecipientCreateRequestDict", self._body(self.values, account_holder_name=None)),
         )
         self.fetches += 1
         chosen = self.type

@@ -98,8 +98,10 @@ def _required(operation_id: str) -> dict[str, Any]:
 
 def test_paginate_checks_arguments_before_any_request() -> None:
     wise = WiseClient(personal_token="t")
-    with pytest.raises(InvalidRequestError, match="currencyy"):
-        wise.iter_recipients(currencyy="EUR")
+    with pytest.raises(TypeError, match="currencyy"):  # a typed signature: Python's own error, and mypy's
+        wise.iter_recipients(currencyy="EUR")  # type: ignore[call-arg]
+    with pytest.raises(InvalidRequestError, match="currencyy"):  # by name: checked before any request
+        wise.paginate("recipientList", currencyy="EUR")
     with pytest.raises(InvalidRequestError, match="profile_id"):
         wise.paginate("activityList")  # profile_id missing
     with pytest.raises(ValueError, match="not a paged operation"):

@@ -12,13 +12,21 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .._client import WiseClient
 from .._exceptions import APIStatusError, InvalidRequestError
 from .._sca import PartnerScaSolver
 from ._fake import FakeWise
 from ._rules import RULES, Rule, rule
+
+if TYPE_CHECKING:
+    from wise_api.request_dicts import (
+        SimulationBalanceTopupBodyDict,
+        SubscriptionRequestDeliveryDict,
+        SubscriptionRequestDict,
+        TransferCreateBodyDict,
+    )
 
 __all__ = ["CHECKS", "RuleBroken", "RuleWorld", "check_rule", "check_rules", "in_process", "sdk_options"]
 
@@ -111,7 +119,11 @@ async def refused(name: str, call: Awaitable[Any]) -> APIStatusError:
 async def _transfer_idempotency(world: RuleWorld) -> None:
     quote, key = await world.quote(), uuid.uuid4()
     recipient = await world.recipient()
-    body = {"targetAccount": recipient.id, "quoteUuid": str(quote.id), "customerTransactionId": str(key)}
+    body: TransferCreateBodyDict = {
+        "targetAccount": recipient.id,
+        "quoteUuid": str(quote.id),
+        "customerTransactionId": str(key),
+    }
     first = await world.wise.transfers.create(body=body)
     again = await world.wise.transfers.create(body=body)
     _expect(again.id == first.id and len(world.fake.transfers) == 1, "a replay created another transfer")
@@ -130,7 +142,7 @@ async def _transfer_one_per_quote(world: RuleWorld) -> None:
 
 async def _transfer_quote_owned(world: RuleWorld) -> None:
     recipient = await world.recipient()
-    body = {
+    body: TransferCreateBodyDict = {
         "targetAccount": recipient.id,
         "quoteUuid": str(uuid.uuid4()),
         "customerTransactionId": str(uuid.uuid4()),
@@ -229,7 +241,12 @@ async def _cancel_not_after_conversion(world: RuleWorld) -> None:
 async def _topup_currency_of_balance(world: RuleWorld) -> None:
     balance_id = world.fake.balance_id(world.profile_id, "EUR")
     before = world.fake.balance(world.profile_id, "EUR")
-    body = {"profileId": world.profile_id, "balanceId": balance_id, "currency": "EUR", "amount": 25}
+    body: SimulationBalanceTopupBodyDict = {
+        "profileId": world.profile_id,
+        "balanceId": balance_id,
+        "currency": "EUR",
+        "amount": 25,
+    }
     answer = await world.wise.simulation.balance_topup(body=body)
     after = answer.balances_after[0] if answer.balances_after else None
     _expect(
@@ -254,7 +271,7 @@ async def _subscription_request(world: RuleWorld) -> None:
     body: dict[str, Any] = {"name": "payouts", "trigger_on": "transfers#state-change"}
     body["delivery"] = {"version": "4.0.0"}
     try:  # the SDK refuses it before sending; other clients of a served fake meet the fake's refusal
-        await world.wise.webhooks.profile_subscription_create(world.profile_id, body=body)
+        await world.wise.webhooks.profile_subscription_create(world.profile_id, body=cast(Any, body))
     except InvalidRequestError:
         pass
     else:
@@ -268,15 +285,15 @@ async def _subscription_request(world: RuleWorld) -> None:
         f"subscription-request: answered {answer.status_code} {codes}",
     )
     body["delivery"]["url"] = "http://127.0.0.1:9/wise"
-    created = await world.wise.webhooks.profile_subscription_create(world.profile_id, body=body)
+    created = await world.wise.webhooks.profile_subscription_create(world.profile_id, body=cast(Any, body))
     listed = await world.wise.webhooks.profile_subscription_list(world.profile_id)
     _expect([s.id for s in listed] == [created.id], "the subscription is not listed")
 
 
 async def _test_notification_queued(world: RuleWorld) -> None:
     world.fake.add_client("partner", "partner-secret")
-    hook = {"version": "4.0.0", "url": "http://127.0.0.1:9/wise"}
-    body = {"name": "all", "trigger_on": "transfers#state-change", "delivery": hook}
+    hook: SubscriptionRequestDeliveryDict = {"version": "4.0.0", "url": "http://127.0.0.1:9/wise"}
+    body: SubscriptionRequestDict = {"name": "all", "trigger_on": "transfers#state-change", "delivery": hook}
     async with world.connect(client_id="partner", client_secret="partner-secret") as app:
         subscription = await app.webhooks.application_subscription_create("partner", body=body)
         queued = await app.webhooks.application_subscription_test("partner", uuid.UUID(str(subscription.id)))
