@@ -13,6 +13,7 @@ It differs from a plain ``httpx.AsyncClient`` in three ways:
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 import httpx
@@ -20,6 +21,25 @@ import httpx
 from ._exceptions import ClientClosedError
 
 _MERGED_URLS_KEPT = 512
+
+DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=5.0)
+"""The pool of a client's own transport: up to 100 connections, every idle one kept (httpx's default
+keeps 20 of 100: once a server keeps more than 20 busy, each connection that goes idle is closed and
+the next call opens a new TCP and TLS connection), and an idle one closed after 5 s, well before a
+server or load balancer drops it (Wise does not document its own; common load balancers wait 60 s or
+more). Change it with ``WiseClient(limits=httpx.Limits(...))``."""
+
+
+def default_transport(
+    ssl_context: ssl.SSLContext, limits: httpx.Limits, backend: str | None = None
+) -> httpx.AsyncBaseTransport:
+    """The innermost transport of a client's own stack: aiohttp's pool on asyncio (httpx's on trio);
+    ``backend="httpcore"`` (``WISE_HTTP_BACKEND``): httpx's on asyncio too."""
+    if backend == "httpcore":
+        return httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits)
+    from ._aiohttp_transport import AiohttpTransport
+
+    return AiohttpTransport(ssl_context=ssl_context, limits=limits)
 
 
 class _SentCookiesOnly(httpx.Cookies):
