@@ -5,7 +5,8 @@ pays for calls, not for interpreter start-up. Per job (JSON, taken with ``BLPOP 
 its client, makes ``warmup`` calls, reports ready (``RPUSH <ready> <pid>``), waits for the test's go
 (``BLPOP <go>``), makes ``calls`` calls with ``concurrency`` in flight, and pushes one JSON result to
 ``<result key>``: its pid, ok/failed counts, error names, how often ``on_token_refresh`` ran here, and
-(rate jobs) when each call got its slot. A job ``{"stop": true}`` ends the process.
+(rate jobs) when each call got its slot. A job ``{"stop": true}`` ends the process. A job's
+``http_backend`` is the connection pool its client uses (``WISE_HTTP_BACKEND``; default: aiohttp's).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ async def job(redis: Redis, options: dict[str, Any]) -> dict[str, Any]:
         refreshes.append(tokens.access_token)
 
     mode = options["mode"]
+    os.environ.pop("WISE_HTTP_BACKEND", None)
+    if options.get("http_backend"):
+        os.environ["WISE_HTTP_BACKEND"] = options["http_backend"]
     kwargs: dict[str, Any] = {
         "base_url": options["base_url"],
         "client_id": options["client_id"],
