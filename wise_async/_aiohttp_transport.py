@@ -243,7 +243,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 request=request,
                 extensions=answer_extensions,
             )
-            read._content = body  # what ``aread()`` stores: read_bounded checks its size and closes it
+            read._content = body  # what ``aread()`` stores; read_bounded checks its size
+            read.is_stream_consumed = read.is_closed = True  # read to the end, the connection released
             return read
         return httpx.Response(
             response.status,
