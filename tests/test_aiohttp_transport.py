@@ -84,3 +84,32 @@ def test_aiohttp_log_records_are_redacted(caplog: pytest.LogCaptureFixture) -> N
     caplog.set_level(logging.DEBUG, logger="aiohttp.client")
     logging.getLogger("aiohttp.client").warning("request to %s failed", f"Authorization: Bearer {SECRET}")
     assert caplog.records and SECRET not in caplog.text
+
+
+def test_a_client_used_from_a_second_event_loop_gets_a_pool_there(monkeypatch: pytest.MonkeyPatch) -> None:
+    # aiohttp's pool belongs to one loop (httpcore's fails on a second one): asyncio.run() twice still works
+    import asyncio
+    import warnings
+
+    from loopback.servers import serve_sockets
+    from loopback.test_connection_pool import KeepAliveServer
+
+    from wise_async import WiseClient
+
+    monkeypatch.delenv("WISE_HTTP_BACKEND", raising=False)
+    server = KeepAliveServer()
+    with serve_sockets(server.handle) as url:
+        wise = WiseClient(personal_token="t", base_url=url)
+
+        async def status() -> int:
+            return (await wise.http_client.get("/v1/me")).status_code
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)  # the first loop's session is left behind
+            assert [asyncio.run(status()), asyncio.run(status())] == [200, 200]
+
+            async def close() -> None:
+                await wise.aclose()
+
+            asyncio.run(close())
+    assert server.connections == 2

@@ -256,7 +256,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         session, self._session = self._session, None
-        if session is not None and not session.closed:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:  # closed from trio: a session of an asyncio loop is that loop's to close
+            running = None
+        if session is not None and not session.closed and self._loop is running:
             await session.close()
         if self._other_library is not None:
             await self._other_library.aclose()
