@@ -127,7 +127,7 @@ format: $(INSTALLED) ## Apply ruff formatting and fixes
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: install $(GENERATED) ## Import time, per-call cost and paging side by side with raw httpx, generation, memory → bench/results.json
+bench: install $(GENERATED) ## Import time, per-call cost and paging beside raw httpx, calls in flight beside aiohttp, generation, memory → bench/results.json
 	$(PY) -m bench.run
 
 bench-instructions: install $(GENERATED) ## Paging's profile in instructions per page (callgrind; needs valgrind, takes minutes) → bench/instructions.json

@@ -1,4 +1,4 @@
-"""``make bench``: import time, per-call cost against raw httpx, generation, memory → ``bench/results.json``.
+"""``make bench``: import time, per-call cost beside raw httpx and aiohttp, generation, memory → results.json.
 
 Each benchmark is a function registered with ``@benchmark(name, measure=..., target=...)`` that returns
 its figures as a dict; the runner adds ``target`` and ``ok`` (``figures[measure] <= target``) and writes
@@ -480,6 +480,22 @@ def redaction_growth(context: Context) -> Figures:
     """The slowest text of the redaction row at 1 MiB ÷ at 16 KiB: 64 is linear (quadratic: ~4,096)."""
     figures = context.results.get("redaction") or redaction(context)
     return {key: figures[key] for key in ("growth_16k_to_1mib", "hostile_max_ms_1mib", "max_ms_16k")}
+
+
+@benchmark("concurrency", measure="cpu_ratio_200", target=2.0)
+def concurrency(context: Context) -> Figures:
+    """200 (and 1) calls in flight, 20 ms server latency: `wise.profiles.list()` CPU/call ÷ aiohttp's."""
+    from bench import concurrency as measure_concurrency
+
+    figures = measure_concurrency.measure(rounds=max(3, context.runs // 2))
+    at_200, at_1 = figures["in_flight_200"], figures["in_flight_1"]
+    return {
+        "cpu_ratio_200": at_200["wise_async"]["cpu_ratio"],
+        "throughput_ratio_200": at_200["wise_async"]["throughput_ratio"],
+        "connections_200": at_200["wise_async"]["connections_opened"],
+        "cpu_ratio_1": at_1["wise_async"]["cpu_ratio"],
+        **figures,
+    }
 
 
 def spec_for_generation() -> Path:

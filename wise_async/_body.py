@@ -56,8 +56,12 @@ async def read_bounded(response: httpx.Response, limit: int, request: httpx.Requ
     encoding, and httpx transport errors when the connection fails mid-body.
     """
     content: bytes | None = getattr(response, "_content", None)
-    if content is not None:
-        return content  # already read (an in-process transport, or read once before)
+    if content is not None:  # already read (an in-process transport, a short body, or read once before)
+        if len(content) > limit:
+            raise ResponseTooLargeError(limit, request=request)
+        if not response.is_closed:
+            await response.aclose()
+        return content
     encoding = response.headers.get("content-encoding", "identity").strip().lower()
     chunks: list[bytes] = []
     total = 0

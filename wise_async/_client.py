@@ -45,7 +45,7 @@ from ._exceptions import (
 )
 from ._header_values import check_header_fields, clean_credential
 from ._hooks import Hooks, HookSet
-from ._http_client import OwnedHttpClient
+from ._http_client import DEFAULT_LIMITS, OwnedHttpClient, default_transport
 from ._jose_transport import JoseSupport
 from ._operations import OperationTable, default_table
 from ._options import (
@@ -157,6 +157,12 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
 
     ``api_version="2026Q3"`` pins the operations Wise has moved to calendar versions (paths such as
     ``/2026Q4/...`` in the bundle) to that quarter; by default each goes where the bundle says.
+
+    Connections: on asyncio the client sends through aiohttp's connection pool, on trio through httpx's;
+    ``limits`` (an ``httpx.Limits``, default ``DEFAULT_LIMITS``: 100 connections, all kept alive, idle
+    ones closed after 5 s), ``cert`` (mTLS) and ``ssl_context`` configure it. ``transport=`` (any httpx
+    transport, e.g. ``httpx.AsyncHTTPTransport()`` for httpcore on asyncio too) or ``http_client=``
+    replace it.
     """
 
     def __init__(
@@ -193,6 +199,7 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         cert: str | tuple[str, str] | tuple[str, str, str] | None = None,
         ssl_context: ssl.SSLContext | None = None,
         hooks: Sequence[Hooks] | None = None,
+        limits: httpx.Limits = DEFAULT_LIMITS,
     ) -> None:
         settings = EnvironmentSettings.read()
         if personal_token is None and access_token is None and token_provider is None:
@@ -283,10 +290,10 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
             if transport is None:
                 if ssl_context is None:
                     ssl_context = client_certificate_context(cert) if cert else default_ssl_context()
-                transport = httpx.AsyncHTTPTransport(verify=ssl_context)
-            elif cert is not None or ssl_context is not None:
+                transport = default_transport(ssl_context, limits, settings.http_backend)
+            elif cert is not None or ssl_context is not None or limits is not DEFAULT_LIMITS:
                 raise ConfigurationError(
-                    "cert= and ssl_context= configure the default transport; not with transport="
+                    "cert=, ssl_context= and limits= configure the default transport; not with transport="
                 )
             self._http = OwnedHttpClient(
                 base_url=self.environment.base_url,

@@ -356,6 +356,8 @@ THIRD_PARTY_LOGGERS = (
     "httpcore.http2",
     "httpcore.proxy",
     "httpcore.socks",
+    "aiohttp.client",  # the pool on asyncio (_aiohttp_transport)
+    "aiohttp.internal",
 )
 for _name in THIRD_PARTY_LOGGERS:
     _install_filter(logging.getLogger(_name))

@@ -5,8 +5,9 @@
 ``WISE_CLIENT_ID``        OAuth client id (with ``WISE_CLIENT_SECRET``: client credentials, refresh)
 ``WISE_CLIENT_SECRET``    OAuth client secret
 ``WISE_ENVIRONMENT``      ``sandbox`` (default) or ``production``
-``WISE_BASE_URL``         a custom API base URL (a gateway, a mock); wins over ``WISE_ENVIRONMENT``
+``WISE_BASE_URL``         a custom API base URL (a gateway, a mock); not beside another ``WISE_ENVIRONMENT``
 ``WISE_LOG``              ``debug`` or ``info``: the SDK's redacted log lines to stderr
+``WISE_HTTP_BACKEND``     ``aiohttp`` (default) or ``httpcore``: the connection pool on asyncio
 ========================  =====================================================================
 
 Explicit arguments always win over the environment.
@@ -31,7 +32,9 @@ VARIABLES = (
     "WISE_ENVIRONMENT",
     "WISE_BASE_URL",
     "WISE_LOG",
+    "WISE_HTTP_BACKEND",
 )
+HTTP_BACKENDS = ("aiohttp", "httpcore")
 _LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO}
 
 
@@ -45,6 +48,7 @@ class EnvironmentSettings(Record):
     environment: Literal["sandbox", "production"] | None = None
     base_url: str | None = None
     log: str | None = None
+    http_backend: Literal["aiohttp", "httpcore"] | None = None
 
     def __init__(
         self,
@@ -54,6 +58,7 @@ class EnvironmentSettings(Record):
         environment: Literal["sandbox", "production"] | None = None,
         base_url: str | None = None,
         log: str | None = None,
+        http_backend: Literal["aiohttp", "httpcore"] | None = None,
     ) -> None:
         set_field(self, "api_token", api_token)
         set_field(self, "client_id", client_id)
@@ -61,6 +66,7 @@ class EnvironmentSettings(Record):
         set_field(self, "environment", environment)
         set_field(self, "base_url", base_url)
         set_field(self, "log", log)
+        set_field(self, "http_backend", http_backend)
 
     @classmethod
     def read(cls, environ: Mapping[str, str] | None = None) -> EnvironmentSettings:
@@ -78,6 +84,11 @@ class EnvironmentSettings(Record):
         log = value("WISE_LOG")
         if log is not None and log.lower() not in _LOG_LEVELS:
             raise ConfigurationError(f"WISE_LOG must be 'debug' or 'info', not {log[:20]!r}")
+        backend = value("WISE_HTTP_BACKEND")
+        if backend is not None and backend.lower() not in HTTP_BACKENDS:
+            raise ConfigurationError(
+                f"WISE_HTTP_BACKEND must be 'aiohttp' or 'httpcore', not {backend[:20]!r}"
+            )
         return cls(
             api_token=value("WISE_API_TOKEN"),
             client_id=value("WISE_CLIENT_ID"),
@@ -85,6 +96,7 @@ class EnvironmentSettings(Record):
             environment=cast("Literal['sandbox', 'production'] | None", environment and environment.lower()),
             base_url=value("WISE_BASE_URL"),
             log=log and log.lower(),
+            http_backend=cast("Literal['aiohttp', 'httpcore'] | None", backend and backend.lower()),
         )
 
     def configure_logging(self) -> None:

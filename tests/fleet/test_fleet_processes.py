@@ -2,7 +2,9 @@
 
 FakeWise behaves like Wise where it matters here: a refresh rotates the pair and kills the old access
 token, so two processes refreshing independently would invalidate each other. Each test prints the
-figures it asserts (see the "fleet figures" section at the end of the pytest run).
+figures it asserts (see the "fleet figures" section at the end of the pytest run). The token tests run on
+both connection pools (aiohttp's, httpcore's); the lease and rate-limit tests, whose subject is Redis
+timing above the pool, on the default one.
 """
 
 from __future__ import annotations
@@ -235,9 +237,11 @@ def rate_options(served: ServedFake, **extra: Any) -> dict[str, Any]:
     return job_options(served, "rate", personal_token=served.fake.add_personal_token(), **extra)
 
 
-def test_eight_processes_share_one_user_token_and_refresh_it_once(served: ServedFake, fleet: Pool) -> None:
+def test_eight_processes_share_one_user_token_and_refresh_it_once(
+    served: ServedFake, fleet: Pool, http_backend: str
+) -> None:
     seed_user_tokens(fleet.redis_url, served.fake, "user-42")
-    job = fleet.run(user_options(served, calls=50, warmup=1))
+    job = fleet.run(user_options(served, calls=50, warmup=1, http_backend=http_backend))
     job.wait_ready()
     assert served.fake.counters["grant:refresh_token"] == 0  # every warm-up call used the stored token
 
@@ -250,8 +254,9 @@ def test_eight_processes_share_one_user_token_and_refresh_it_once(served: Served
     hooks = sum(r["refreshes"] for r in results)
     calls = sum(r["ok"] + r["failed"] for r in results)
     report_figure(
-        f"user token, {FLEET} processes x 50 concurrent calls after expiry: {refresh_grants} refresh "
-        f"grant(s) fleet-wide, {failed} failed of {calls} calls, on_token_refresh called {hooks} time(s)"
+        f"user token ({http_backend}), {FLEET} processes x 50 concurrent calls after expiry: "
+        f"{refresh_grants} refresh grant(s) fleet-wide, {failed} failed of {calls} calls, "
+        f"on_token_refresh called {hooks} time(s)"
     )
     assert [r["errors"] for r in results if r["failed"]] == []
     assert refresh_grants == 1
@@ -300,16 +305,18 @@ def test_killed_lease_holder_delays_the_fleet_by_at_most_the_lease(
     assert failed == 0 and sum(r["refreshes"] for r in results) == 1
 
 
-def test_client_credentials_token_is_fetched_once_for_the_fleet(served: ServedFake, fleet: Pool) -> None:
-    job = fleet.run(job_options(served, "client", calls=10))
+def test_client_credentials_token_is_fetched_once_for_the_fleet(
+    served: ServedFake, fleet: Pool, http_backend: str
+) -> None:
+    job = fleet.run(job_options(served, "client", calls=10, http_backend=http_backend))
     job.wait_ready()
     job.go()
     results = job.results()
     grants = served.fake.counters["grant:client_credentials"]
     failed = sum(r["failed"] for r in results)
     report_figure(
-        f"client credentials, {FLEET} processes x 10 concurrent calls: {grants} grant(s) for the fleet, "
-        f"{failed} failed calls"
+        f"client credentials ({http_backend}), {FLEET} processes x 10 concurrent calls: {grants} grant(s) "
+        f"for the fleet, {failed} failed calls"
     )
     assert [r["errors"] for r in results if r["failed"]] == []
     assert grants == 1 and failed == 0

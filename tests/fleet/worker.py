@@ -7,7 +7,8 @@ its client, makes ``warmup`` calls, reports ready (``RPUSH <ready> <pid>``), wai
 ``<result key>``: its pid, ok/failed counts, error names, how often ``on_token_refresh`` ran here, and
 (rate jobs) when each call got its slot (``sent``: wall clock; ``left``: [call id, monotonic], the id
 also sent as ``X-Call``) and when a 429's pause was shared (``penalized``: [start, end], monotonic).
-A job ``{"stop": true}`` ends the process.
+A job ``{"stop": true}`` ends the process. A job's ``http_backend`` is the connection pool its client uses
+(``WISE_HTTP_BACKEND``; default: aiohttp's).
 
 An ``outage`` job instead runs for ``seconds`` against a second Redis (``components_url``) that the test
 freezes and kills (each component with ``component_timeout``): ``concurrency`` loops each take turns at
@@ -99,6 +100,9 @@ async def job(redis: Redis, options: dict[str, Any]) -> dict[str, Any]:
         refreshes.append(tokens.access_token)
 
     mode = options["mode"]
+    os.environ.pop("WISE_HTTP_BACKEND", None)
+    if options.get("http_backend"):
+        os.environ["WISE_HTTP_BACKEND"] = options["http_backend"]
     kwargs: dict[str, Any] = {
         "base_url": options["base_url"],
         "client_id": options["client_id"],

@@ -19,6 +19,12 @@ CLIENT_SECRET = "loopback-secret-value"
 NO_WAIT = RetryPolicy(max_retries=2, initial_delay=0.0, max_delay=0.0)
 
 
+@pytest.fixture(autouse=True)
+def _each_http_backend(http_backend: str) -> str:
+    """Every test here runs on aiohttp's pool and on httpcore's."""
+    return http_backend
+
+
 @pytest.fixture
 def fake() -> FakeWise:
     fake = FakeWise()

@@ -1,0 +1,114 @@
+"""``OwnedHttpClient.send`` runs the auth flow over the transport itself: pinned against httpx's own ``send``
+(the same requests through a stock ``httpx.AsyncClient``), so an httpx upgrade that changes what its send
+does fails here."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Generator
+from typing import Any
+
+import httpx
+import pytest
+
+from wise_async._http_client import OwnedHttpClient
+
+
+class RetryOn401(httpx.Auth):
+    """A challenge/response flow: a first token, then a second one after a 401 (as the SDK's refresh)."""
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = "Bearer first"
+        response = yield request
+        if response.status_code == 401:
+            request.headers["Authorization"] = "Bearer second"
+            yield request
+
+
+def handler(request: httpx.Request) -> httpx.Response:
+    if request.url.path == "/moved":
+        return httpx.Response(302, headers={"Location": "/profiles"}, content=b"")
+    if request.headers.get("Authorization") == "Bearer first":
+        return httpx.Response(401, json={"error": "expired"})
+    return httpx.Response(200, json=[{"id": 1}], headers={"X-Seen": request.headers.get("Authorization", "")})
+
+
+def clients(**kwargs: Any) -> tuple[httpx.AsyncClient, httpx.AsyncClient]:
+    common = {"base_url": "https://api.example", "transport": httpx.MockTransport(handler)} | kwargs
+    return OwnedHttpClient(**common), httpx.AsyncClient(**common)
+
+
+def summary(response: httpx.Response) -> dict[str, Any]:
+    return {
+        "status": response.status_code,
+        "body": response.content,
+        "history": [(r.status_code, r.request.headers.get("Authorization")) for r in response.history],
+        "request_auth": response.request.headers.get("Authorization"),
+        "timeout": response.request.extensions.get("timeout"),
+        "next_request": str(response.next_request.url) if response.next_request else None,
+        "encoding": response.default_encoding,
+    }
+
+
+@pytest.mark.parametrize("path", ["/profiles", "/moved"])
+async def test_the_auth_flow_history_and_redirects_are_what_httpx_send_gives(path: str) -> None:
+    owned, stock = clients(auth=RetryOn401(), timeout=7.0)
+    async with owned, stock:
+        ours, theirs = await owned.get(path), await stock.get(path)
+    assert summary(ours) == summary(theirs)
+    assert ours.is_closed == theirs.is_closed
+
+
+class Chunks(httpx.AsyncByteStream):
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in (b'[{"id"', b":1}]"):
+            yield chunk
+
+
+class StreamingTransport(httpx.AsyncBaseTransport):
+    """Answers with an unread body, as a socket transport does."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=Chunks())
+
+
+async def test_a_streamed_response_is_left_unread_and_gets_elapsed_when_closed() -> None:
+    owned, stock = clients(transport=StreamingTransport())
+    async with owned, stock:
+        for client in (owned, stock):
+            request = client.build_request("GET", "/profiles")
+            response = await client.send(request, stream=True)
+            assert not response.is_stream_consumed
+            assert await response.aread() == b'[{"id":1}]'
+            await response.aclose()
+            assert response.elapsed.total_seconds() >= 0
+
+
+async def test_httpx_request_log_line_is_written(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="httpx")
+    owned, stock = clients(auth=RetryOn401())
+    async with owned, stock:
+        await owned.get("/profiles")
+        ours = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+        caplog.clear()
+        await stock.get("/profiles")
+        theirs = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert ours == theirs and len(ours) == 2  # the 401 and the retried 200
+
+
+async def test_event_hooks_and_followed_redirects_go_through_httpx_send() -> None:
+    seen: list[str] = []
+
+    async def on_request(request: httpx.Request) -> None:
+        seen.append(request.url.path)
+
+    owned = OwnedHttpClient(
+        base_url="https://api.example",
+        transport=httpx.MockTransport(handler),
+        auth=RetryOn401(),
+        event_hooks={"request": [on_request]},
+    )
+    async with owned:
+        response = await owned.get("/moved", follow_redirects=True)
+    assert response.status_code == 200 and sorted(r.status_code for r in response.history) == [302, 401]
+    assert seen[0] == "/moved" and seen[-1] == "/profiles"  # the hook ran: httpx's own send
