@@ -250,6 +250,7 @@ async def test_no_secret_of_the_redaction_corpus_reaches_a_span_an_event_or_a_me
     caplog: pytest.LogCaptureFixture,
     telemetry: Telemetry,
     monkeypatch: pytest.MonkeyPatch,
+    http_backend: str,
 ) -> None:
     """The flows of the logging corpus (refresh, SCA signing, card details over JOSE, refused refresh and
     code exchange echoing their secrets, the default SCA error, a password in the base URL), each client
@@ -257,7 +258,9 @@ async def test_no_secret_of_the_redaction_corpus_reaches_a_span_an_event_or_a_me
     monkeypatch.setattr(
         wise_async._client.HookSet, "of", staticmethod(lambda hooks: HookSet([telemetry.hooks]))
     )
-    await corpus.test_no_secret_in_any_log_line_error_or_repr_over_a_real_socket(fake, proxy, rsa_key, caplog)
+    await corpus.test_no_secret_in_any_log_line_error_or_repr_over_a_real_socket(
+        fake, proxy, rsa_key, caplog, http_backend
+    )
 
     spans = telemetry.spans
     names = {span.name for span in spans}

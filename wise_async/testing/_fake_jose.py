@@ -386,12 +386,13 @@ class FakeJose:
 
     def public_key_b64(self, scope: str) -> str:
         """Base64 DER SPKI of the fake's ``PAYLOAD_ENCRYPTION``/``PAYLOAD_SIGNING``/``CARD`` key."""
-        keys: dict[str, PrivateKey] = {
-            "PAYLOAD_ENCRYPTION": self.encryption_key,
-            "PAYLOAD_SIGNING": self.signing_key,
-            "CARD": self.card_key,
+        # Only the asked-for key: a seeded fake derives each one on first use, which takes a while.
+        keys: dict[str, Callable[[], PrivateKey]] = {
+            "PAYLOAD_ENCRYPTION": lambda: self.encryption_key,
+            "PAYLOAD_SIGNING": lambda: self.signing_key,
+            "CARD": lambda: self.card_key,
         }
-        return _spki_b64(keys[scope].public_key())
+        return _spki_b64(keys[scope]().public_key())
 
     def rotate_encryption_key(self, key: rsa.RSAPrivateKey | None = None) -> None:
         """Replace Wise's encryption key: requests made with the old one now get Wise's bare 500."""
