@@ -631,10 +631,11 @@ MEASURES: dict[str, Callable[[int, int], Awaitable[Figures]]] = {
 }
 
 
-def measure(name: str, *, rounds: int = 9, per_round: int = 200) -> Figures:
-    """One measure in a fresh interpreter (so imports, caches and earlier runs do not leak into it)."""
+def figures_of_child(module: str, *args: str) -> Figures:
+    """``python -m module args`` in a fresh interpreter (so imports, caches and earlier runs do not leak
+    into it); its figures are the JSON object on the last line it prints."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.calls", name, "--rounds", str(rounds), "--per-round", str(per_round)],
+        [sys.executable, "-m", module, *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -642,9 +643,14 @@ def measure(name: str, *, rounds: int = 9, per_round: int = 200) -> Figures:
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"bench.calls {name} failed:\n{done.stderr.strip()[-3000:]}")
+        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{done.stderr.strip()[-3000:]}")
     figures: Figures = json.loads(done.stdout.strip().splitlines()[-1])
     return figures
+
+
+def measure(name: str, *, rounds: int = 9, per_round: int = 200) -> Figures:
+    """One measure in a fresh interpreter."""
+    return figures_of_child("bench.calls", name, "--rounds", str(rounds), "--per-round", str(per_round))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -221,18 +221,9 @@ async def measure_all(rounds: int, latency: float) -> Figures:
 
 def measure(*, rounds: int = 5, latency_ms: float = 20.0) -> Figures:
     """The whole measure in a fresh interpreter (``bench.run`` calls this)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.concurrency", "--rounds", str(rounds), "--latency-ms", str(latency_ms)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"bench.concurrency failed:\n{done.stderr.strip()[-3000:]}")
-    figures: Figures = json.loads(done.stdout.strip().splitlines()[-1])
-    return figures
+    from bench.calls import figures_of_child
+
+    return figures_of_child("bench.concurrency", "--rounds", str(rounds), "--latency-ms", str(latency_ms))
 
 
 def main(argv: list[str] | None = None) -> int:
