@@ -30,7 +30,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -43,7 +43,7 @@ from wise_async import APIStatusError, WiseClient, WiseError
 from wise_async.transfer_states import TransferStateHub
 from wise_async.webhooks import (
     InMemoryWebhookDeduplicator,
-    TransferStateChangeData,
+    TransfersStateChangeData,
     WebhookDeduplicator,
     WebhookEvent,
     WebhookPayloadError,
@@ -94,7 +94,9 @@ def create_app(
     app = FastAPI(title="payouts (wise-async example)", lifespan=lifespan)
     instrument(app)  # with WISE_OTEL_CONSOLE set: each request a span, the SDK's calls under it
     dedupe = deduplicator or InMemoryWebhookDeduplicator()  # Redis / a unique column across workers
-    environment = "production" if os.environ.get("WISE_ENVIRONMENT") == "production" else "sandbox"
+    environment: Literal["production", "sandbox"] = (
+        "production" if os.environ.get("WISE_ENVIRONMENT") == "production" else "sandbox"
+    )
     wise_webhook = webhook_dependency(environment=environment, public_keys=webhook_public_keys)
     app.state.transfer_states = {}  # transfer id -> latest state received by webhook
 
@@ -145,10 +147,15 @@ def create_app(
         if event.is_test:
             return {"ok": True}
         match event.typed_data:
-            case TransferStateChangeData(current_state=state, resource=resource):
-                app.state.transfer_states[resource.id] = state
+            case TransfersStateChangeData(current_state=str() as state, resource=resource) if resource:
+                if (
+                    resource.id is not None
+                ):  # every schema version: typed fields, None where Wise left one out
+                    app.state.transfer_states[resource.id] = state
                 if transfer_states is not None:
                     transfer_states.publish(event)  # ordered by occurred_at: a late old event is ignored
+            case _:  # other events
+                pass
         return {"ok": True}
 
     return app

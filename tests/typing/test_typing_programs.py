@@ -26,6 +26,9 @@ PYRIGHT = ROOT / "node_modules" / ".bin" / "pyright"
 
 MISTAKES = sorted(PROGRAMS.glob("mistake_*.py"))
 CORRECT = sorted(PROGRAMS.glob("correct_*.py"))
+# The example service users copy: mypy --strict only (pyright strict refuses FastAPI's Annotated aliases
+# made inside a function, the way the example builds its dependencies).
+EXAMPLES = [ROOT / "examples" / "fastapi_service.py"]
 
 
 def marked_line(path: Path) -> int:
@@ -41,7 +44,12 @@ def run_mypy() -> Errors:
     # the project's [tool.mypy] settings (mypy_path=generated, generated code's own errors not reported)
     # plus PEP 702's `deprecated` code, which mypy leaves off unless asked
     command = [sys.executable, "-m", "mypy", "--strict", "--enable-error-code", "deprecated"]
-    command += ["--no-error-summary", "--hide-error-context", "--no-pretty", *map(str, [*MISTAKES, *CORRECT])]
+    command += [
+        "--no-error-summary",
+        "--hide-error-context",
+        "--no-pretty",
+        *map(str, [*MISTAKES, *CORRECT, *EXAMPLES]),
+    ]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     errors: Errors = {}
     for line in done.stdout.splitlines():
@@ -112,6 +120,14 @@ def test_each_mistake_is_flagged_on_its_line_by_mypy_and_pyright(
         assert found == {line}, (
             f"{checker} flagged lines {sorted(found)} of {program.name}, expected [{line}]"
         )
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_the_example_service_is_clean_under_mypy_strict(
+    example: Path, checked: tuple[Errors, Errors]
+) -> None:
+    mypy, _pyright = checked
+    assert not mypy.get(example.name), f"mypy flagged lines {sorted(mypy[example.name])}"
 
 
 @pytest.mark.parametrize("program", CORRECT, ids=lambda p: p.stem)
