@@ -95,17 +95,30 @@ def _parameters(op: Operation) -> dict[str, str]:
     return found
 
 
+BEFORE_SENDING = ("InvalidRequestError", "an argument does not fit the spec (checked before sending)")
+
+
+def status_errors(op: Operation) -> list[tuple[str, str]]:
+    """``(status, error class)`` for each error status the spec documents (``404``, a range ``4XX``, or
+    ``default``), as the client raises them."""
+    found: list[tuple[str, str]] = []
+    for response in op.endpoint.responses.patterns:
+        pattern = response.status_code
+        low, high = pattern.range or (400, 599)  # `default`: whatever else Wise answers
+        if high < 400:
+            continue
+        exact = STATUS_ERRORS.get(low) if low == high else None
+        found.append((pattern.pattern, exact or ("InternalServerError" if low >= 500 else "APIStatusError")))
+    return found
+
+
 def errors(op: Operation) -> list[tuple[str, str]]:
     """``(error class, when)`` for each non-2xx status the spec documents, then the check before sending."""
     found: dict[str, list[str]] = {}
-    for response in op.endpoint.responses.patterns:
-        status = response.status_code.range[0]
-        if status < 400:
-            continue
-        name = STATUS_ERRORS.get(status, "InternalServerError" if status >= 500 else "APIStatusError")
-        found.setdefault(name, []).append(str(status))
+    for status, name in status_errors(op):
+        found.setdefault(name, []).append(status)
     rows = [(name, "HTTP " + ", ".join(statuses)) for name, statuses in found.items()]
-    rows.append(("InvalidRequestError", "an argument does not fit the spec (checked before sending)"))
+    rows.append(BEFORE_SENDING)
     return rows
 
 
@@ -153,7 +166,9 @@ def api_reference(operations: list[Operation], signatures: dict[str, tuple[list[
         f" operations in {len(by_namespace)} namespaces. Every call is"
         " `await wise.<namespace>.<method>(...)`, takes the per-call options (`timeout=`,"
         " `max_retries=`, `idempotency_key=`, `extra_headers=`, ...) and has a"
-        " `wise.<namespace>.with_raw_response.<method>(...)` twin returning `WiseResponse[...]`.",
+        " `wise.<namespace>.with_raw_response.<method>(...)` twin returning `WiseResponse[...]`."
+        " Errors: each status the spec documents for the call → the typed error raised for it (any other"
+        " 4xx raises `APIStatusError`, a 5xx `InternalServerError`).",
         "",
     ]
     out += [f"- [{ns}](#{ns})" for ns in sorted(by_namespace)]
@@ -174,7 +189,9 @@ def api_reference(operations: list[Operation], signatures: dict[str, tuple[list[
             summary = plain(op.endpoint.summary)
             if summary:
                 out += ["", summary.split("\n\n")[0]]
-            out.append("")
+            raised = [f"{status} → {name}" for status, name in status_errors(op)]
+            before, when = BEFORE_SENDING
+            out += ["", "Errors: " + " · ".join([*raised, f"{before} when {when}"]), ""]
     return "\n".join(out).rstrip() + "\n"
 
 

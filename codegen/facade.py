@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import keyword
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 from openapi_python_client import Project
 from openapi_python_client.parser import GeneratorData
 from openapi_python_client.parser.openapi import Endpoint
-from openapi_python_client.parser.properties import EnumProperty, ListProperty, UnionProperty, UuidProperty
+from openapi_python_client.parser.properties import ListProperty, UuidProperty
 from openapi_python_client.strings import PythonIdentifier, snake_case
 
 from codegen import request_dicts, wire_types
@@ -195,16 +194,6 @@ def _or_mapping(argument: str, mapping: str) -> str:
     return f"{name}: {annotation.strip()} | {mapping}{' = ' + default.strip() if sep else ''},"
 
 
-def _enums(prop: Any) -> Iterator[Any]:
-    if isinstance(prop, EnumProperty):
-        yield prop
-    elif isinstance(prop, ListProperty):
-        yield from _enums(prop.inner_property)
-    elif isinstance(prop, UnionProperty):
-        for inner in prop.inner_properties:
-            yield from _enums(inner)
-
-
 def _path_uuids_take_strings(args: list[str], endpoint: Endpoint) -> list[str]:
     """A ``uuid`` path parameter also takes the id as a string (``quote.id`` as Wise sent it is
     ``UUID | str``): the segment is the text either way."""
@@ -222,9 +211,8 @@ def _literal_enums(args: list[str], endpoint: Endpoint) -> tuple[list[str], bool
     """Each enum-typed parameter also takes its values as strings: ``Status | Literal["A", "B"]``."""
     literals: dict[str, dict[str, str]] = {}
     for param in [*endpoint.query_parameters, *endpoint.path_parameters, *endpoint.header_parameters]:
-        for enum in _enums(param):
-            values = ", ".join(repr(v) for v in enum.values.values())
-            literals.setdefault(param.python_name, {})[enum.class_info.name] = f"Literal[{values}]"
+        for enum in wire_types.enums_in(param):
+            literals.setdefault(param.python_name, {})[enum.class_info.name] = wire_types.enum_literal(enum)
     if not literals:
         return args, False
     out = []

@@ -74,10 +74,9 @@ class _Walker:
             raw = prop.value.raw_value
             return f"Literal[{raw!r}]", ("const", raw)
         if isinstance(prop, EnumProperty):
-            values = tuple(prop.values.values())
             self.enum_imports.add(prop.class_info.name)
-            literal = ", ".join(repr(v) for v in values)
-            return f"{prop.class_info.name} | Literal[{literal}]", ("enum", values)
+            literal = wire_types.enum_literal(prop)
+            return f"{prop.class_info.name} | {literal}", ("enum", tuple(prop.values.values()))
         if isinstance(prop, BooleanProperty):
             return "bool", ("bool", None)
         if isinstance(prop, IntProperty):

@@ -6,6 +6,7 @@ fact, each labelled ``breaking`` (code written against the old surface may stop 
 release needs a maintainer's hand: a paged operation the paging table has no iterator for, an example
 the spec's own schema newly refuses) or ``additive``: operations by facade name (added, removed, moved,
 retyped, arguments, deprecated, paging), fields added/removed/retyped, required-ness, enum values,
+a type widened where only callers give it (an argument, a field of a model only sent: additive),
 webhook events by type and schema version, API-version moves, and the places a normalization fix changes
 (codegen/normalize.py: which examples it drops). Under a line about a model or enum: every operation that
 sends (in its body or arguments) or returns it and every webhook event that carries it; under a version
@@ -266,6 +267,13 @@ def _canonical(type_code: str) -> str:
     return "|".join(sorted(members))
 
 
+def _widened(old_type: str, new_type: str) -> bool:
+    """``new_type`` is ``old_type`` with union members added (``str`` → ``str|None``): every value the old
+    type took is still taken. Only at the top level: ``list[A]`` → ``list[A|B]`` is not a widening for a
+    type checker (a ``list[A]`` variable is no ``list[A|B]``)."""
+    return set(_union_parts(_canonical(old_type))) < set(_union_parts(_canonical(new_type)))
+
+
 def _field_types(value: str) -> dict[str, tuple[str, bool]]:
     """Model line → ``{python_name: (type without Unset or =None, required)}``."""
     fields: dict[str, tuple[str, bool]] = {}
@@ -430,7 +438,10 @@ def _param_changes(name: str, old_value: str, new_value: str) -> list[Change]:
         )
     for arg in sorted(old.keys() & new.keys()):
         (old_type, old_required), (new_type, new_required) = old[arg], new[arg]
-        if _canonical(old_type) != _canonical(new_type):
+        if _widened(old_type, new_type):  # an argument that takes more breaks no call
+            text = f"operation {name} argument {arg} widened: {old_type} → {new_type}"
+            changes.append(Change("additive", name, text))
+        elif _canonical(old_type) != _canonical(new_type):
             changes.append(
                 Change("breaking", name, f"operation {name} argument {arg} retyped: {old_type} → {new_type}")
             )
@@ -444,6 +455,8 @@ def _model_changes(model: str, old_value: str, new_value: str, uses: _Uses) -> l
     old, new = _field_types(old_value), _field_types(new_value)
     shown = uses.event_role(model) or model  # a webhook payload is named by its event, not its class
     impact = uses.impact(f"model {model}")
+    sent, returned, carried = uses.of(f"model {model}")
+    only_sent = bool(sent) and not returned and not carried  # a field that takes more breaks no caller
     changes: list[Change] = []
 
     def add(label: Label, text: str) -> None:
@@ -459,7 +472,9 @@ def _model_changes(model: str, old_value: str, new_value: str, uses: _Uses) -> l
         add("breaking", f"{name} removed (was {old[name][0]})")
     for name in sorted(old.keys() & new.keys()):
         (old_type, old_required), (new_type, new_required) = old[name], new[name]
-        if _canonical(old_type) != _canonical(new_type):
+        if only_sent and _widened(old_type, new_type):
+            add("additive", f"{name} widened: {old_type} → {new_type}")
+        elif _canonical(old_type) != _canonical(new_type):
             add("breaking", f"{name} retyped: {old_type} → {new_type}")
         if old_required != new_required:
             add("breaking", f"{name} now {'required' if new_required else 'optional'}")

@@ -8,6 +8,8 @@ the shape of the spec and never on a particular operation or field:
   through ``float``; integers stay ``int``.
 * ``returned_resources_have_ids``: the ``id`` of a resource an operation returns is typed present.
 * ``request_uuids_take_strings``: a request ``uuid`` field takes ``UUID | str``.
+* ``request_enums_take_strings``: a request model's enum field (or list of them) also takes the values as
+  strings, ``Status | Literal["A", "B"]``, converted to the member when the model is built.
 * ``sent_optional_fields_read_none``: in models Wise sends (responses, webhooks),
   an optional field that is absent or ``null`` reads as ``None``; request models keep ``UNSET`` vs
   ``None`` exactly.
@@ -112,6 +114,65 @@ class _UuidOrString:
 class _LenientEnum:
     __slots__ = ()
     wire_lenient_enum = True
+
+
+class _EnumTakesStrings:
+    """A request model's field holding enums: attrs converts a value given as a string to its member
+    (``wire.enum_member``, through the module's ``_as_<field>`` function), so the constructor takes
+    ``Status | Literal["A", "B"]`` while the attribute reads back as the member."""
+
+    __slots__ = ()
+    wire_enum_converter = True
+
+    @property
+    def wire_converter(self) -> str:
+        return f"_as_{self.python_name}"  # type: ignore[attr-defined]
+
+    @property
+    def wire_enums(self) -> list[str]:
+        return list(dict.fromkeys(e.class_info.name for e in enums_in(self)))
+
+    @property
+    def wire_accepts(self) -> str:
+        """The type the constructor takes: each enum also as its values (lists as any sequence)."""
+        accepted = _accepted_type(self)
+        return accepted if self.required else f"{accepted} | Unset"  # type: ignore[attr-defined]
+
+    def to_string(self) -> PythonCode:
+        declared = super().to_string().as_unembedded_code()  # type: ignore[misc]
+        annotation, _, default = declared.partition(" = ")
+        default = f"default={default}, " if default else ""
+        return PythonCode(f"{annotation} = _attrs_field({default}converter={self.wire_converter})")
+
+
+def enums_in(prop: Any) -> Iterator[Any]:
+    """The enums a property holds: itself, its list's items, its union's branches."""
+    if isinstance(prop, EnumProperty):
+        yield prop
+    elif isinstance(prop, ListProperty):
+        yield from enums_in(prop.inner_property)
+    elif isinstance(prop, UnionProperty):
+        for inner in prop.inner_properties:
+            yield from enums_in(inner)
+
+
+def _holds_enum(prop: Any) -> bool:
+    return next(enums_in(prop), None) is not None
+
+
+def enum_literal(enum: EnumProperty) -> str:
+    """``Literal["A", "B"]``: an enum's values as the strings a type checker accepts for it."""
+    return f"Literal[{', '.join(repr(v) for v in enum.values.values())}]"
+
+
+def _accepted_type(prop: Any) -> str:
+    if isinstance(prop, EnumProperty):
+        return f"{prop.class_info.name} | {enum_literal(prop)}"
+    if isinstance(prop, ListProperty) and _holds_enum(prop):
+        return f"Sequence[{_accepted_type(prop.inner_property)}]"
+    if isinstance(prop, UnionProperty):
+        return " | ".join(dict.fromkeys(_accepted_type(inner) for inner in prop.inner_properties))
+    return prop.get_type_string(no_optional=True).as_unembedded_code()  # type: ignore[no-any-return]
 
 
 class _AbsentIsNone:
@@ -368,6 +429,26 @@ def request_uuids_take_strings(data: GeneratorData, sent: list[ModelProperty]) -
     return changed
 
 
+def request_enums_take_strings(data: GeneratorData, sent: list[ModelProperty]) -> int:
+    """An enum field of a request model also takes its values as strings (``legal_type="PRIVATE"``), as
+    enum parameters and dict bodies do; the model holds the member (an unknown string is kept as given,
+    and ``wire.check_model`` refuses it before sending, naming the field)."""
+    changed = 0
+    sent_names = {m.class_info.name for m in sent}
+
+    def takes_strings(prop: Any) -> Any:
+        nonlocal changed
+        if _holds_enum(prop):
+            changed += 1
+            return variant(prop, _EnumTakesStrings)
+        return prop
+
+    for model in data.models:
+        if model.class_info.name not in sent_names:
+            _rewrite_model_fields(model, lambda p: p, top=takes_strings)
+    return changed
+
+
 def sent_formats_keep_strings(data: GeneratorData, sent: list[ModelProperty]) -> int:
     """``uuid``/``date``/``date-time`` strings in the models Wise sends keep a value that is not one."""
     changed = 0
@@ -425,6 +506,7 @@ RULES: list[tuple[Callable[[GeneratorData, list[ModelProperty]], int], str]] = [
     (money_is_decimal, "number properties typed Decimal"),
     (returned_resources_have_ids, "ids of returned resources always present"),
     (request_uuids_take_strings, "uuid fields of request models take strings too"),
+    (request_enums_take_strings, "enum fields of request models take their values as strings too"),
     (sent_formats_keep_strings, "formatted strings in sent models keep non-conforming values"),
     (sent_enums_accept_unknown, "enums in sent models accept values added later"),
     (sent_optional_fields_read_none, "optional fields of sent models read None"),

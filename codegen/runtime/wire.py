@@ -12,6 +12,7 @@ import re
 import sys
 from collections.abc import Mapping
 from decimal import Decimal
+from enum import Enum
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -28,6 +29,7 @@ __all__ = [
     "check_param",
     "decimal",
     "dumps",
+    "enum_member",
     "json_type",
     "loads",
     "model_from_mapping",
@@ -174,6 +176,21 @@ def decimal(value: Any) -> Decimal:
     if isinstance(value, str):
         return Decimal(value)  # Wise sometimes quotes amounts; InvalidOperation is a ValueError
     raise TypeError(f"expected a number, got {json_type(value)}")
+
+
+def enum_member(value: Any, *enums: type[Enum]) -> Any:
+    """A request model's enum field as it is held (attrs converter): a value of one of ``enums``, given as
+    its member or as the string, becomes the member; a list or tuple of them, a list of members. Anything
+    else (``UNSET``, ``None``, a string no member has) is kept as given: ``check_model`` refuses what does not
+    fit before sending, naming the field."""
+    if isinstance(value, (list, tuple)):
+        return [enum_member(item, *enums) for item in value]
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        for enum in enums:
+            member = enum._value2member_map_.get(value)
+            if member is not None:
+                return member
+    return value
 
 
 def tolerant_uuid(value: str) -> UUID | str:
@@ -402,7 +419,8 @@ def _check_value(
         if value in arg and not isinstance(value, bool):
             return None
         if isinstance(value, str):
-            return f"{path}: expected {_expected(shape)}, got a string not among them"
+            shown = repr(value) if len(value) <= 40 else f"{value[:40]!r}..."
+            return f"{path}: expected {_expected(shape)}, got {shown}, not among them"
     elif kind == "const":
         if value == arg:
             return None
@@ -484,12 +502,23 @@ def check_model(model: Any, path: str = "") -> None:
     fields = getattr(cls, "__attrs_attrs__", None)
     if fields is None:
         return
+    from .request_shapes import SHAPES
+
     module = sys.modules.get(cls.__module__)
     types: Mapping[str, str] = getattr(module, "_FIELD_TYPES", {})
     names: Mapping[str, str] = getattr(module, "_JSON_NAMES", {})
+    shapes = SHAPES[cls.__name__][0] if cls.__name__ in SHAPES else {}
     where = path or cls.__name__
     for field in fields:
         value = getattr(model, field.name)
+        if field.converter is not None and value is not None and type(value).__name__ != "Unset":
+            # an enum field (wire_types.request_enums_take_strings): a string no member has stays a string,
+            # refused here with its path (to_dict would fail on it without one)
+            key = names.get(field.name, field.name)
+            if key in shapes:
+                problem = _check_value(SHAPES, shapes[key][0], value, f"{where}.{key}")
+                if problem:
+                    raise RequestBodyError(problem)
         if value is None:
             key = names.get(field.name, field.name)
             declared = types.get(key, "None")
@@ -504,13 +533,10 @@ def check_model(model: Any, path: str = "") -> None:
                     check_model(item, f"{where}.{names.get(field.name, field.name)}[{index}]")
         elif hasattr(type(value), "__attrs_attrs__"):
             check_model(value, f"{where}.{names.get(field.name, field.name)}")
-    if not path:  # the whole body, as it will be sent: each value of its declared type
-        from .request_shapes import SHAPES
-
-        if cls.__name__ in SHAPES:
-            problem = _check_model(SHAPES, cls.__name__, model.to_dict(), cls.__name__, closed=False)
-            if problem:
-                raise RequestBodyError(problem)
+    if not path and cls.__name__ in SHAPES:  # the whole body, as it will be sent: each value of its type
+        problem = _check_model(SHAPES, cls.__name__, model.to_dict(), cls.__name__, closed=False)
+        if problem:
+            raise RequestBodyError(problem)
 
 
 def check_mapping(model: str, data: Mapping[str, Any]) -> None:

@@ -6,12 +6,14 @@ import inspect
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 from wise_api.operations import OPERATIONS
 
 from codegen import docs
+from codegen.normalize import Spec
 from wise_async import WiseClient
-from wise_async._exceptions import _STATUS_TO_ERROR
+from wise_async._exceptions import _STATUS_TO_ERROR, make_status_error
 
 ROOT = Path(__file__).resolve().parents[2]
 API_MD = ROOT / "generated" / "api.md"
@@ -73,6 +75,46 @@ def test_api_md_lists_every_operation_as_the_client_has_it() -> None:
         assert [n for n in listed if n != "*"] == actual, call
         if op.deprecated:
             assert f"### `{call}` — **deprecated**" in text
+
+
+def _raised_for(status: int) -> str:
+    """The class the client raises for an answer with this status (and no SCA header)."""
+    response = httpx.Response(status, request=httpx.Request("GET", "https://api.wise.com/x"))
+    return type(make_status_error(response)).__name__
+
+
+def test_api_md_names_the_typed_error_of_each_status_the_spec_documents(
+    normalized_bundle: tuple[Spec, object],
+) -> None:
+    """Each call's ``Errors:`` line: every error status the spec documents for the operation, each with the
+    error the client raises for it (as the facade docstring's ``Raises:`` says), then the check before
+    sending."""
+    spec, _ = normalized_bundle
+    documented = {
+        op["operationId"]: sorted(code for code in op["responses"] if not code.isdigit() or int(code) >= 400)
+        for item in spec["paths"].values()
+        for op in item.values()
+        if isinstance(op, dict) and "operationId" in op
+    }
+    docstrings = {f"wise.{ns}.{name}": inspect.getdoc(method) or "" for ns, name, method in _facade_methods()}
+    sections = re.split(r"^### ", API_MD.read_text(encoding="utf-8"), flags=re.MULTILINE)[1:]
+    assert len(sections) == len(OPERATIONS)
+    named = 0
+    for section in sections:
+        call = section.split("`")[1]
+        operation_id = section.split("` · `")[1].split("`")[0]
+        errors = re.findall(r"^Errors: (.*)$", section, flags=re.MULTILINE)
+        assert len(errors) == 1, call
+        pairs = re.findall(r"(\w+) → (\w+)", errors[0])
+        assert sorted(status for status, _ in pairs) == documented[operation_id], call
+        for status, name in pairs:
+            assert name == _raised_for(int(status)), f"{call}: {status}"
+            assert re.search(rf"^    {name}: HTTP [0-9, ]*\b{status}\b", docstrings[call], re.MULTILINE), call
+            named += name != "APIStatusError"
+        assert errors[0].endswith(
+            "InvalidRequestError when an argument does not fit the spec (checked before sending)"
+        )
+    assert named > 238  # 429 on every operation, and more
 
 
 def _split(arguments: str) -> list[str]:

@@ -757,6 +757,42 @@ def test_arguments_added_removed_retyped_and_their_types_sent() -> None:
     assert surface.changes(before_the_column, {"op a": new["op a"]}) == [], "unknown, not absent"
 
 
+def test_a_widened_type_is_additive_where_only_callers_give_it() -> None:
+    """An argument or a field of a model only sent that takes more (``str`` → ``str|None``, an enum → the
+    enum or its strings) breaks no call; a field Wise returns that may hold more breaks code reading it,
+    and a type widened inside a list is not one a type checker takes for the old (lists are invariant)."""
+    old = {
+        "op a": op_line(
+            "/v1/a", "things.a", method="POST", request="Body", response="Answer", params="s:Status|Unset"
+        ),
+        "model Body": "note:str|Unset kind:Status codes:list[int]|Unset",
+        "model Answer": "note:str|None=None",
+        "enum Status": "A|B",
+    }
+    new = {
+        "op a": op_line(
+            "/v1/a",
+            "things.a",
+            method="POST",
+            request="Body",
+            response="Answer",
+            params="s:Status|Literal['A','B']|Unset",
+        ),
+        "model Body": "note:None|str|Unset kind:Status|Literal['A','B'] codes:list[int|str]|Unset",
+        "model Answer": "note:str|int|None=None",
+        "enum Status": "A|B",
+    }
+    assert [(c.label, c.text) for c in surface.changes(old, new)] == [
+        ("breaking", "Answer.note retyped: str|None → str|int|None"),
+        ("breaking", "Body.codes retyped: list[int] → list[int|str]"),
+        ("additive", "Body.kind widened: Status → Status|Literal['A','B']"),
+        ("additive", "Body.note widened: str → None|str"),
+        ("additive", "operation wise.things.a argument s widened: Status → Status|Literal['A','B']"),
+    ]
+    narrowed = surface.changes(new, old)
+    assert {c.label for c in narrowed} == {"breaking"} and len(narrowed) == 5
+
+
 def test_the_paging_table_is_read_from_the_generated_package_when_it_has_one(tmp_path: Path) -> None:
     (tmp_path / "paging.py").write_text(
         'PAGED: dict[str, tuple[str, ...]] = {\n    "widgetList": ("cursor",),\n'

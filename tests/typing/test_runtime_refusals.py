@@ -3,7 +3,8 @@
 Every ``programs/mistake_*.py`` that calls Wise (``async def main(wise, ...)``) runs against FakeWise: it
 must raise (``InvalidRequestError`` for a value; ``TypeError`` or ``AttributeError`` where Python itself
 refuses an argument or a name) and
-FakeWise must have seen no request. Deprecated operations are not mistakes at run time: they warn once
+FakeWise must have seen no request; a program's ``REFUSAL`` (when it has one) is part of the message, such as
+the path of the field refused. Deprecated operations are not mistakes at run time: they warn once
 and are sent. Mistakes only a type checker can see (a webhook field, an unchecked ``None``) have no
 ``main``.
 """
@@ -82,6 +83,7 @@ async def test_each_mistake_is_refused_before_sending(
             await module.main(*arguments(module.main, wise))
     assert fake.requests == [], f"{path.name}: {len(fake.requests)} request(s) reached FakeWise"
     assert str(caught.value)
+    assert getattr(module, "REFUSAL", "") in str(caught.value)
     figures.refused += 1
 
 
