@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from yarl import URL
 
 _MESSAGE_CHARS = 200
+_TARGETS_KEPT = 512
 _HTTP11 = {"http_version": b"HTTP/1.1"}
 PREREAD_BYTES = 256 * 1024
 """A body the server announces (``Content-Length``, not encoded) up to this size is read here in one
@@ -141,6 +142,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._other_library: httpx.AsyncHTTPTransport | None = None
         self._timeouts: dict[tuple[Any, ...], aiohttp.ClientTimeout] = {}
+        self._targets: dict[int, tuple[httpx.URL, URL]] = {}
 
     def _session_for(self, loop: asyncio.AbstractEventLoop) -> aiohttp.ClientSession:
         global aiohttp, URL
@@ -183,6 +185,21 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             self._timeouts[key] = timeout
         return timeout
 
+    def _target(self, url: httpx.URL) -> URL:
+        """yarl's URL for ``url``, parsed once per URL object: a client sends the same merged URL object
+        for every call to a path (``OwnedHttpClient._merge_url``), and ``httpx.URL`` is immutable."""
+        kept = self._targets.get(id(url))
+        if kept is not None and kept[0] is url:  # the object itself is kept, so its id is not reused
+            return kept[1]
+        sent = url
+        if url.userinfo:  # as httpcore: never on the wire (httpx's auth, ours, decides the Authorization)
+            sent = url.copy_with(username=None, password=None)
+        target = URL(str(sent), encoded=True)
+        if len(self._targets) >= _TARGETS_KEPT:
+            self._targets.clear()
+        self._targets[id(url)] = (url, target)
+        return target
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         try:
             loop = asyncio.get_running_loop()
@@ -202,13 +219,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             data = _request_body(request.stream)  # type: ignore[arg-type]
             headers = headers.copy()
             headers.pop("transfer-encoding", None)
-        url = request.url
-        if url.userinfo:  # as httpcore: never on the wire (httpx's auth, ours, decides the Authorization)
-            url = url.copy_with(username=None, password=None)
         try:
             response = await session._request(
                 request.method,
-                URL(str(url), encoded=True),
+                self._target(request.url),
                 headers=headers.multi_items(),
                 data=data,
                 allow_redirects=False,

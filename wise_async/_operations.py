@@ -108,6 +108,8 @@ _PARAMETER = re.compile(r"\{[^}]+\}")
 _ANY_VERSION = re.compile(r"\d{4}Q[1-4]|v\d+")
 _ANY_QUARTER = object()  # a template's leading ``/2026Q4``: any quarter (a pinned version) or ``/vN`` (moved)
 _ANY_VALUE = object()  # a ``{parameter}`` segment: any non-empty segment matches
+_UNMATCHED = object()  # not looked up yet (``None`` is an answer: no operation there)
+_MATCHES_KEPT = 1024
 
 Segment = str | re.Pattern[str] | object
 
@@ -187,6 +189,7 @@ class OperationTable:
         self._by_id: dict[str, OperationSpec] = {}
         self._pending: dict[str, list[tuple[int, OperationSpec]]] = {}  # by method, until first matched
         self._by_method: dict[str, _Node] = {}
+        self._matched: dict[tuple[str, str], OperationSpec | None] = {}
         for order, op in enumerate(operations):
             self._pending.setdefault(op.method, []).append((order, op))
             self._by_id[op.operation_id] = op
@@ -225,7 +228,20 @@ class OperationTable:
 
     def match(self, method: str, path: str) -> OperationSpec | None:
         """The operation at ``path``. A calendar-versioned operation also answers at any quarter, and at
-        a ``/vN`` path when no operation of the bundle is there (code written before Wise moved it)."""
+        a ``/vN`` path when no operation of the bundle is there (code written before Wise moved it).
+
+        Answers are kept per method and path (up to ``_MATCHES_KEPT``): a client asks again for every call."""
+        key = (method, path)
+        op = self._matched.get(key, _UNMATCHED)
+        if op is not _UNMATCHED:
+            return op  # type: ignore[return-value]
+        op = self._match(method, path)
+        if len(self._matched) >= _MATCHES_KEPT:
+            self._matched.clear()
+        self._matched[key] = op
+        return op
+
+    def _match(self, method: str, path: str) -> OperationSpec | None:
         root = self._by_method.get(method) or self._trie(method.upper())
         if root is None:
             return None

@@ -112,3 +112,63 @@ async def test_event_hooks_and_followed_redirects_go_through_httpx_send() -> Non
         response = await owned.get("/moved", follow_redirects=True)
     assert response.status_code == 200 and sorted(r.status_code for r in response.history) == [302, 401]
     assert seen[0] == "/moved" and seen[-1] == "/profiles"  # the hook ran: httpx's own send
+
+
+def request_summary(request: httpx.Request) -> dict[str, Any]:
+    return {
+        "method": request.method,
+        "url": str(request.url),
+        "headers": request.headers.raw,
+        "encoding": request.headers.encoding,
+        "extensions": request.extensions,
+        "content": request.content,
+        "stream": (type(request.stream), b"".join(request.stream)),  # type: ignore[arg-type]
+        "attributes": sorted(vars(request)),
+    }
+
+
+@pytest.mark.parametrize(
+    ("client_kwargs", "call"),
+    [
+        ({}, {"method": "get", "url": "/v2/profiles"}),
+        ({}, {"method": "GET", "url": "/v2/profiles", "headers": {}}),
+        (
+            {},
+            {
+                "method": "delete",
+                "url": "/v1/x",
+                "headers": {"X-External-Correlation-Id": "a", "accept": "b"},
+            },
+        ),
+        ({}, {"method": "get", "url": "/v1/x", "headers": {"HOST": "other.example", "X-A": "1"}}),
+        ({}, {"method": "get", "url": "/v1/x", "headers": [("X-A", "1"), ("X-A", "2")]}),
+        ({}, {"method": "get", "url": "https://other.example:8443/v1/x", "timeout": 3.0}),
+        ({}, {"method": "get", "url": "/v1/x", "extensions": {"timeout": {"read": 1.0}, "wise": 1}}),
+        ({}, {"method": "get", "url": "/v1/x", "params": {"a": "1"}}),
+        ({}, {"method": "post", "url": "/v1/x"}),
+        ({}, {"method": "post", "url": "/v1/x", "json": {"a": 1}}),
+        ({}, {"method": "put", "url": "/v1/x", "content": b"abc"}),
+        ({"headers": {"Host": "proxy.example", "X-Client": b"\xe9"}}, {"method": "get", "url": "/v1/x"}),
+        ({"params": {"q": "1"}}, {"method": "get", "url": "/v1/x"}),
+        ({"cookies": {"c": "1"}}, {"method": "get", "url": "/v1/x"}),
+    ],
+)
+def test_build_request_gives_what_httpx_builds(client_kwargs: dict[str, Any], call: dict[str, Any]) -> None:
+    owned, stock = clients(**client_kwargs)
+    for _ in range(2):  # the second time from the merged headers kept for the client's headers and host
+        assert request_summary(owned.build_request(**call)) == request_summary(stock.build_request(**call))
+
+
+def test_build_request_follows_the_client_headers_when_they_change() -> None:
+    owned, stock = clients()
+    for client in (owned, stock):
+        client.build_request("GET", "/v1/x")
+        client.headers["X-Later"] = "1"
+    assert request_summary(owned.build_request("GET", "/v1/x")) == request_summary(
+        stock.build_request("GET", "/v1/x")
+    )
+    for client in (owned, stock):
+        client.base_url = httpx.URL("https://moved.example")
+    assert request_summary(owned.build_request("GET", "/v1/x")) == request_summary(
+        stock.build_request("GET", "/v1/x")
+    )
