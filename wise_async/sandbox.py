@@ -11,7 +11,7 @@ asynchronously and asks for at least 5 seconds between calls. Pointed at product
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 import anyio
 import httpx
@@ -23,9 +23,12 @@ if TYPE_CHECKING:
 
     from ._client import WiseClient
 
-__all__ = ["SIMULATION_PATH", "Sandbox", "SandboxOnlyError"]
+__all__ = ["SIMULATION_PATH", "Sandbox", "SandboxOnlyError", "SimulatedState"]
 
-SIMULATION_PATH = ("processing", "funds_converted", "outgoing_payment_sent", "bounced_back", "funds_refunded")
+SimulatedState = Literal[
+    "processing", "funds_converted", "outgoing_payment_sent", "bounced_back", "funds_refunded"
+]
+SIMULATION_PATH: tuple[SimulatedState, ...] = get_args(SimulatedState)
 """The spec's simulated transitions, each allowed only from the one before it."""
 SPEC_SPACING = 5.0
 PRODUCTION_HOSTS = frozenset({"api.wise.com", "api.transferwise.com"})
@@ -60,7 +63,11 @@ class Sandbox:
             )
 
     async def advance_transfer(
-        self, transfer_id: int, *, to: str = "outgoing_payment_sent", spacing: float | None = None
+        self,
+        transfer_id: int,
+        *,
+        to: SimulatedState = "outgoing_payment_sent",
+        spacing: float | None = None,
     ) -> StandardTransfer | OriginatorTransfer:
         """Walk ``transfer_id`` from its current state to ``to``; returns the transfer as Wise then shows it.
 
@@ -90,5 +97,5 @@ class Sandbox:
         for number, step in enumerate(SIMULATION_PATH[start:end]):
             if number:
                 await self._sleep(pause)
-            await self._wise.simulation.transfer_state_change(transfer_id, step)  # type: ignore[arg-type]
+            await self._wise.simulation.transfer_state_change(transfer_id, step)
         return await self._wise.transfers.get(transfer_id)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 import anyio
 
@@ -33,15 +33,30 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FAILURE_STATES",
+    "TRANSFER_STATES",
     "PollingPolicy",
     "TransferFailedError",
     "TransferState",
     "TransferStateHub",
     "TransferStates",
+    "TransferStatus",
     "TransferWaitTimeoutError",
 ]
 
 STATE_CHANGE_EVENT = "transfers#state-change"
+TransferStatus = Literal[
+    "incoming_payment_waiting",
+    "waiting_recipient_input_to_proceed",
+    "processing",
+    "funds_converted",
+    "outgoing_payment_sent",
+    "bounced_back",
+    "funds_refunded",
+    "charged_back",
+    "cancelled",
+]
+"""The transfer states Wise documents; ``until=`` takes these, so a typo is caught before any wait."""
+TRANSFER_STATES: frozenset[str] = frozenset(get_args(TransferStatus))
 HAPPY_PATH = ("incoming_payment_waiting", "processing", "funds_converted", "outgoing_payment_sent")
 FAILURE_STATES = frozenset({"cancelled", "funds_refunded", "bounced_back", "charged_back"})
 # Tie-break for events stamped with the same instant: later in the lifecycle wins.
@@ -220,7 +235,7 @@ class TransferStates:
         self,
         transfer_id: int,
         *,
-        until: str | Iterable[str] = "outgoing_payment_sent",
+        until: TransferStatus | Iterable[TransferStatus] = "outgoing_payment_sent",
         timeout: float | None = 3600.0,
     ) -> TransferState:
         """Return once the transfer is at ``until`` (or further along the happy path); raise
@@ -229,6 +244,9 @@ class TransferStates:
         targets = frozenset([until] if isinstance(until, str) else until)
         if not targets:
             raise InvalidRequestError("until= names no state")
+        unknown = sorted(str(state)[:40] for state in targets - TRANSFER_STATES)
+        if unknown:  # it would never be reached: the wait would last until its timeout
+            raise InvalidRequestError(f"until= names no transfer state Wise has: {unknown}")
         deadline = None if timeout is None else self._clock() + timeout
         delays = iter(self.polling.delays(self._rng))
         known = self.hub.state_of(transfer_id)
