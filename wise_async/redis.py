@@ -42,7 +42,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 
 from ._exceptions import ConfigurationError, CoordinationError
 from ._rate_limit import bucket_timing, wait_for_slot
-from ._redaction import get_logger
+from ._redaction import get_logger, redact_text, single_line
 from ._token_store import (
     TokenCipher,
     TokenKey,
@@ -101,7 +101,8 @@ async def _bounded(
     except TimeoutError:  # anyio's: redis-py's own TimeoutError is a RedisError
         raise error(f"{what}: Redis did not answer within {timeout:g}s") from None
     except RedisError as exc:
-        raise error(f"{what}: {type(exc).__name__}: {exc}") from exc
+        # redis-py's words may quote what it was sent or where it connects: redacted, one line, bounded
+        raise error(f"{what}: {type(exc).__name__}: {single_line(redact_text(str(exc)))[:300]}") from exc
 
 
 # Compare-and-delete / compare-and-extend: only the owner of a lease may release or renew it.
