@@ -482,17 +482,17 @@ async def observe_refresh(refresh: Callable[[], Awaitable[bool]], reason: Refres
     if call is None:
         await refresh()
         return
-    started, call.lease_wait = time.perf_counter(), 0.0
+    started, started_ns, call.lease_wait = time.perf_counter(), time.time_ns(), 0.0
     try:
         renewed = await refresh()
     except BaseException as exc:
         duration = time.perf_counter() - started
-        info = RefreshInfo(reason, "failed", type(exc).__name__, call.lease_wait, _ns(duration), duration)
+        info = RefreshInfo(reason, "failed", type(exc).__name__, call.lease_wait, started_ns, duration)
         await call.hooks.emit("on_refresh", call.info, info)
         raise
     duration = time.perf_counter() - started
     outcome: Literal["renewed", "adopted"] = "renewed" if renewed else "adopted"
-    info = RefreshInfo(reason, outcome, None, call.lease_wait, _ns(duration), duration)
+    info = RefreshInfo(reason, outcome, None, call.lease_wait, started_ns, duration)
     if reason == "rejected":
         call.pending_replay = "token_refresh"
     await call.hooks.emit("on_refresh", call.info, info)
@@ -506,20 +506,22 @@ async def approve_observed(handler: ScaHandler, context: ScaContext) -> Mapping[
     from ._exceptions import ScaRequiredError
 
     operation_id = context.operation.operation_id if context.operation is not None else None
-    started = time.perf_counter()
+    # the wall-clock start is taken here, not worked back from the duration: spans the handler's own
+    # calls open must sort after it
+    started, started_ns = time.perf_counter(), time.time_ns()
     try:
         approval = await handler.approve(context)
     except BaseException as exc:
         duration = time.perf_counter() - started
         outcome: Literal["required", "failed"] = "required" if type(exc) is ScaRequiredError else "failed"
         info = ScaInfo(
-            operation_id, type(handler).__name__, outcome, type(exc).__name__, _ns(duration), duration
+            operation_id, type(handler).__name__, outcome, type(exc).__name__, started_ns, duration
         )
         await call.hooks.emit("on_sca", call.info, info)
         raise
     duration = time.perf_counter() - started
     call.pending_replay = "sca"
-    info = ScaInfo(operation_id, type(handler).__name__, "approved", None, _ns(duration), duration)
+    info = ScaInfo(operation_id, type(handler).__name__, "approved", None, started_ns, duration)
     await call.hooks.emit("on_sca", call.info, info)
     return approval
 
