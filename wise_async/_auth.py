@@ -97,12 +97,22 @@ class Credentials:
         return provider
 
 
+_last_bearer: tuple[str, str] = ("", "")
+"""The last token checked and its header value: a client sends the same token for every call."""
+
+
 def _bearer(token: str) -> str:
     """The Authorization value for ``token``; refused (typed, value not shown) if no header can carry it."""
+    global _last_bearer
+    last_token, value = _last_bearer
+    if token == last_token and token:
+        return value
     problem = credential_problem(token)
     if problem is not None:
         raise ConfigurationError(f"the access token cannot be sent in an HTTP header: {problem} (not shown)")
-    return f"Bearer {token}"
+    value = f"Bearer {token}"
+    _last_bearer = (token, value)
+    return value
 
 
 def _refreshable_401(response: httpx.Response) -> bool:

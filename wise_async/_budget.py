@@ -18,8 +18,6 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
-import sniffio
-
 __all__ = ["CURRENT_BUDGET", "Budget", "run_within", "sleep_with_anyio"]
 
 T = TypeVar("T")
@@ -148,12 +146,24 @@ if sys.version_info >= (3, 11):
             self._watchdog.forget(self)
             return self._expired and self._task.uncancel() <= self._cancelling
 
-    async def run_within(seconds: float, call: Awaitable[T]) -> T:
-        if sniffio.current_async_library() != "asyncio":
-            return await _run_within_anyio(seconds, call)
-        from asyncio import CancelledError, current_task  # loaded: this runs on its loop
+    def _current_asyncio_task() -> Any:
+        """The running asyncio task, or None off asyncio (trio): what ``sniffio`` would say, without its
+        override lookups, for a check made once per call."""
+        asyncio = sys.modules.get("asyncio")
+        if asyncio is None:
+            return None
+        try:
+            return asyncio.current_task()
+        except RuntimeError:  # no asyncio loop runs in this thread
+            return None
 
-        budget = _AsyncioBudget(current_task(), seconds)
+    async def run_within(seconds: float, call: Awaitable[T]) -> T:
+        task = _current_asyncio_task()
+        if task is None:
+            return await _run_within_anyio(seconds, call)
+        from asyncio import CancelledError  # loaded: this runs on its loop
+
+        budget = _AsyncioBudget(task, seconds)
         running = CURRENT_BUDGET.set(budget)
         try:
             result = await call

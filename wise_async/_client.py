@@ -459,15 +459,17 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         provider = self._credentials.user
         return provider.tokens if isinstance(provider, UserTokens) else None
 
-    async def _send_operation(
+    def _send_operation(
         self,
         request_kwargs: dict[str, Any],
         *,
         operation_id: str,
         options: Mapping[str, Any] = _NO_OPTIONS,
-    ) -> httpx.Response:
+    ) -> Awaitable[httpx.Response]:
+        # A plain function returning the call to await (as ``_within_budget``): one coroutine frame
+        # fewer on every resumption of every call.
         request_kwargs, budget = apply_options(request_kwargs, self._defaults, options)
-        return await self._within_budget(self._http.request(**request_kwargs), budget, operation_id)
+        return self._within_budget(self._http.request(**request_kwargs), budget, operation_id)
 
     async def _logical_call(
         self,
@@ -513,12 +515,12 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         )
         return await self._within_budget(download, budget, operation_id)
 
-    async def _within_budget(self, call: Awaitable[T], budget: float | None, operation_id: str) -> T:
-        """Run one logical call (told to the client's hooks, if any)."""
+    def _within_budget(self, call: Awaitable[T], budget: float | None, operation_id: str) -> Awaitable[T]:
+        """One logical call to await (told to the client's hooks, if any)."""
         hooks = self._hooks
         if hooks is not None and hooks.wanted():
-            return await hooks.observe(operation_id, self._budgeted(call, budget, operation_id))
-        return await self._budgeted(call, budget, operation_id)
+            return hooks.observe(operation_id, self._budgeted(call, budget, operation_id))
+        return self._budgeted(call, budget, operation_id)
 
     async def _budgeted(self, call: Awaitable[T], budget: float | None, operation_id: str) -> T:
         """Closed-client check, the whole-call budget, typed errors only."""

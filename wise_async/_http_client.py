@@ -171,7 +171,8 @@ class OwnedHttpClient(httpx.AsyncClient):
         request = httpx.Request(method, merged_url, headers=merged, extensions=extensions, stream=_NO_BODY)
         request.url = merged_url  # the very object (``Request`` copies it; ``httpx.URL`` is immutable): the
         # aiohttp transport knows it from the previous call
-        request.read()
+        request._content = b""  # what ``request.read()`` keeps for the empty stream
+        request.headers._encoding = merged.encoding  # worked out once for the kept headers, not per call
         return request
 
     def _bodyless_headers_for(self, url: httpx.URL) -> httpx.Headers:
@@ -242,7 +243,7 @@ class OwnedHttpClient(httpx.AsyncClient):
         if not response.is_closed:  # a streamed body: ``elapsed`` once it is closed
             response.stream = _TimedStream(response.stream, response, started)  # type: ignore[arg-type]
         response.default_encoding = self._default_encoding
-        response.history = list(history)
+        response.history = list(history) if history else []
         if _httpx_logger.isEnabledFor(logging.INFO):
             _httpx_logger.info(
                 'HTTP Request: %s %s "%s %d %s"',
@@ -252,6 +253,6 @@ class OwnedHttpClient(httpx.AsyncClient):
                 response.status_code,
                 response.reason_phrase,
             )
-        if response.has_redirect_location:
+        if 300 <= response.status_code < 400 and response.has_redirect_location:
             response.next_request = self._build_redirect_request(request, response)
         return response

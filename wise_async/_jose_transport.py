@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 import httpx
@@ -151,11 +151,13 @@ class JoseTransport(httpx.AsyncBaseTransport):
             return "jwe"
         return None
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+    def handle_async_request(self, request: httpx.Request) -> Coroutine[Any, Any, httpx.Response]:
+        # Not ``async``: the inner transport's call is handed back to be awaited (no frame of ours on
+        # every resumption of a request that needs no JOSE).
         method = self.method_for(request)
         if method is None:
-            return await self._transport.handle_async_request(request)
-        return await self._exchange(request, method)
+            return self._transport.handle_async_request(request)
+        return self._exchange(request, method)
 
     # ------------------------------------------------------------------ one JOSE exchange
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from pathlib import Path
 from types import MappingProxyType, ModuleType
 from typing import Any, Protocol, TypeVar
@@ -37,9 +37,9 @@ _WARNED: set[str] = set()
 class NamespaceHost(Protocol):
     """What a namespace needs from ``WiseClient``."""
 
-    async def _send_operation(
+    def _send_operation(
         self, request_kwargs: dict[str, Any], *, operation_id: str, options: Mapping[str, Any] = ...
-    ) -> httpx.Response: ...
+    ) -> Awaitable[httpx.Response]: ...
 
     async def _download(
         self,

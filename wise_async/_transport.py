@@ -112,15 +112,13 @@ class RetryingTransport(httpx.AsyncBaseTransport):
         self._random = random_fn
         self.max_response_bytes = max_response_bytes
 
-    async def _attempt(self, request: httpx.Request) -> httpx.Response:
-        response = await self._transport.handle_async_request(request)
+    async def _read_unless_streamed(self, request: httpx.Request, response: httpx.Response) -> None:
         if not request.extensions.get(STREAM_EXTENSION):
             try:
                 await read_bounded(response, self.max_response_bytes, request)
             except BaseException:
                 await response.aclose()
                 raise
-        return response
 
     async def _redirect_error(self, request: httpx.Request, response: httpx.Response) -> RedirectError:
         """A 3xx ends the call here, below any client that would follow it: nothing goes to the other host."""
@@ -146,7 +144,10 @@ class RetryingTransport(httpx.AsyncBaseTransport):
             if call is not None:
                 call.attempt_started()
             try:
-                response = await self._attempt(request)
+                response = await self._transport.handle_async_request(request)
+                content = getattr(response, "_content", None)  # read by the transport: ``read_bounded``'s
+                if content is None or len(content) > self.max_response_bytes or not response.is_closed:
+                    await self._read_unless_streamed(request, response)  # check, without a frame of its own
                 if call is not None:
                     await call.attempt_done(request, response, None)
                 if response.status_code not in RETRYABLE_STATUS_CODES and not debug:
