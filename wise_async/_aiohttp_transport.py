@@ -101,6 +101,13 @@ def _raise_mapped(exc: Exception) -> NoReturn:
     raise error from error.__cause__
 
 
+def _text_items(headers: httpx.Headers) -> list[tuple[str, str]]:
+    """``headers.multi_items()`` with the original names' case, as httpcore sends them (aiohttp takes
+    text); the encoding looked up once, not twice per header."""
+    encoding = headers.encoding
+    return [(name.decode(encoding), value.decode(encoding)) for name, value in headers.raw]
+
+
 class _ResponseStream(httpx.AsyncByteStream):
     """The body as aiohttp receives it (still encoded); closing it returns or closes the connection."""
 
@@ -223,7 +230,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             response = await session._request(
                 request.method,
                 self._target(request.url),
-                headers=headers.multi_items(),
+                headers=_text_items(headers),
                 data=data,
                 allow_redirects=False,
                 compress=None,
