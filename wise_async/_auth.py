@@ -97,22 +97,12 @@ class Credentials:
         return provider
 
 
-_last_bearer: tuple[str, str] = ("", "")
-"""The last token checked and its header value: a client sends the same token for every call."""
-
-
 def _bearer(token: str) -> str:
     """The Authorization value for ``token``; refused (typed, value not shown) if no header can carry it."""
-    global _last_bearer
-    last_token, value = _last_bearer
-    if token == last_token and token:
-        return value
     problem = credential_problem(token)
     if problem is not None:
         raise ConfigurationError(f"the access token cannot be sent in an HTTP header: {problem} (not shown)")
-    value = f"Bearer {token}"
-    _last_bearer = (token, value)
-    return value
+    return f"Bearer {token}"
 
 
 def _refreshable_401(response: httpx.Response) -> bool:
@@ -152,6 +142,7 @@ class WiseAuth(httpx.Auth):
         self._send_raw = send_raw
         self._request_token = request_token
         self._optional_idempotency = optional_idempotency_headers
+        self._last_bearer = ("", "")  # the last token checked and its header value: the same for most calls
 
     def operation_for(self, request: httpx.Request) -> OperationSpec | None:
         path = request.url.path
@@ -162,6 +153,13 @@ class WiseAuth(httpx.Auth):
     def operation_at(self, method: str, path: str) -> OperationSpec | None:
         """The operation at ``path`` as the bundle writes it (``/v1/...``, no base path)."""
         return self._operations.match(method, path)
+
+    def _bearer(self, token: str) -> str:
+        last_token, value = self._last_bearer
+        if token != last_token or not token:
+            value = _bearer(token)
+            self._last_bearer = (token, value)
+        return value
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         raise RuntimeError("wise-async is async-only: use httpx.AsyncClient")
@@ -196,7 +194,7 @@ class WiseAuth(httpx.Auth):
                     token = await provider.get_token()
                 finally:
                     ASKING_CLIENT.reset(asking)
-                request.headers["Authorization"] = _bearer(token)
+                request.headers["Authorization"] = self._bearer(token)
 
         response = yield request
 
@@ -213,7 +211,7 @@ class WiseAuth(httpx.Auth):
                 logger.info(
                     "401 from Wise: token refreshed, replaying %s %s once", request.method, request.url.path
                 )
-                request.headers["Authorization"] = _bearer(token)
+                request.headers["Authorization"] = self._bearer(token)
                 response = yield request
 
         if response.status_code != 403 or request.extensions.get(SCA_SIDE_REQUEST):
