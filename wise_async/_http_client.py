@@ -38,6 +38,7 @@ _MERGED_URLS_KEPT = 512
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 _HOST = "host"
 _NO_BODY = httpx.ByteStream(b"")
+_new_request = object.__new__
 _httpx_logger = logging.getLogger("httpx")
 
 DEFAULT_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=100, keepalive_expiry=5.0)
@@ -72,6 +73,12 @@ class _SentCookiesOnly(httpx.Cookies):
         return None
 
 
+def _any_cookie(cookies: httpx.Cookies) -> bool:
+    """``bool(cookies)`` (httpx walks every cookie with a generator), answered at once for an empty jar:
+    ``http.cookiejar`` keeps its cookies in ``_cookies`` (domain -> path -> name)."""
+    return bool(cookies.jar._cookies) and bool(cookies)  # type: ignore[attr-defined]
+
+
 class _TimedStream(httpx.AsyncByteStream):
     """A streamed body that sets ``response.elapsed`` when closed (what httpx's own wrapper does)."""
 
@@ -93,7 +100,7 @@ class OwnedHttpClient(httpx.AsyncClient):
         self.cookies = self._cookies
         self._merged_urls: dict[str, httpx.URL] = {}
         self._merged_for: httpx.URL = self._base_url
-        self._bodyless_headers: dict[bytes, tuple[list[tuple[bytes, bytes]], httpx.Headers]] = {}
+        self._bodyless_headers: dict[bytes, tuple[list[tuple[bytes, bytes, bytes]], httpx.Headers]] = {}
 
     @property
     def cookies(self) -> httpx.Cookies:
@@ -141,7 +148,7 @@ class OwnedHttpClient(httpx.AsyncClient):
             or params
             or cookies
             or self._params
-            or self._cookies
+            or _any_cookie(self._cookies)
             or method in _BODY_METHODS  # httpx adds ``Content-Length: 0`` to these
             or (headers and not _without_host(headers))
         ):
@@ -163,30 +170,36 @@ class OwnedHttpClient(httpx.AsyncClient):
         if headers:
             merged = httpx.Headers(merged)
             merged.update(headers)
-        extensions = {} if extensions is None else extensions
+        extensions = {} if extensions is None else dict(extensions)  # the request's own, as httpx copies it
         if "timeout" not in extensions:
             chosen = self.timeout if isinstance(timeout, UseClientDefault) else httpx.Timeout(timeout)
-            extensions = dict(**extensions, timeout=chosen.as_dict())
-        # ``stream=`` skips httpx's body encoding and automatic headers: ``merged`` has them already
-        request = httpx.Request(method, merged_url, headers=merged, extensions=extensions, stream=_NO_BODY)
-        request.url = merged_url  # the very object (``Request`` copies it; ``httpx.URL`` is immutable): the
-        # aiohttp transport knows it from the previous call
-        request._content = b""  # what ``request.read()`` keeps for the empty stream
+            extensions["timeout"] = chosen.as_dict()
+        # What ``httpx.Request(method, url, headers=, extensions=, stream=<empty>)`` then ``read()`` set
+        # (tests/client/test_owned_send.py compares every attribute with httpx's own), without copying
+        # the URL: the very object (``httpx.URL`` is immutable), which the aiohttp transport knows from
+        # the previous call. ``stream=`` means no body encoding or automatic headers: ``merged`` has them.
+        request = _new_request(httpx.Request)
+        request.method = method
+        request.url = merged_url
+        request.headers = httpx.Headers(merged)
         request.headers._encoding = merged.encoding  # worked out once for the kept headers, not per call
+        request.extensions = extensions
+        request.stream = _NO_BODY
+        request._content = b""
         return request
 
     def _bodyless_headers_for(self, url: httpx.URL) -> httpx.Headers:
         """``Host`` (unless the client's headers name one) and the client's headers, as httpx's
         ``Request`` would prepare them for a request without a body."""
-        client = self._headers.raw
+        client: list[tuple[bytes, bytes, bytes]] = self._headers._list  # compared, not copied, per call
         cached = self._bodyless_headers.get(url.netloc)
         if cached is not None and cached[0] == client:
             return cached[1]
         host = [] if _HOST in self._headers or not url.host else [(b"Host", url.netloc)]
-        merged = httpx.Headers(host + client, encoding=None)
+        merged = httpx.Headers(host + self._headers.raw, encoding=None)
         if len(self._bodyless_headers) >= _MERGED_URLS_KEPT:
             self._bodyless_headers.clear()
-        self._bodyless_headers[url.netloc] = (client, merged)
+        self._bodyless_headers[url.netloc] = (list(client), merged)
         return merged
 
     async def send(

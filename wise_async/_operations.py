@@ -41,6 +41,8 @@ class OperationSpec(Record):
     _allows_anonymous: bool = field(init=False, compare=False, repr=False)
     _api_version: str | None = field(init=False, compare=False, repr=False)
     _twcard: bool = field(init=False, compare=False, repr=False)
+    _client_credentials_only: bool = field(init=False, compare=False, repr=False)
+    _uses_basic_auth: bool = field(init=False, compare=False, repr=False)
 
     def __init__(
         self,
@@ -69,8 +71,16 @@ class OperationSpec(Record):
         set_field(self, "idempotency_header", idempotency_header)
         set_field(self, "idempotency_body_key", idempotency_body_key)
         set_field(self, "request_content_types", request_content_types)
-        set_field(self, "_token_kinds", frozenset(kind for alternative in security for kind in alternative))
-        set_field(self, "_allows_anonymous", not security or any(len(option) == 0 for option in security))
+        kinds = frozenset(kind for alternative in security for kind in alternative)
+        anonymous = not security or any(len(option) == 0 for option in security)
+        set_field(self, "_token_kinds", kinds)
+        set_field(self, "_allows_anonymous", anonymous)
+        set_field(
+            self,
+            "_client_credentials_only",
+            bool(kinds) and kinds <= {"ClientCredentialsToken"} and not anonymous,
+        )
+        set_field(self, "_uses_basic_auth", "BasicAuth" in kinds)
         set_field(self, "_api_version", path_quarter(path))
         set_field(self, "_twcard", any(TWCARD_HOST_WORD in server for server in servers))
 
@@ -86,12 +96,11 @@ class OperationSpec(Record):
 
     @property
     def client_credentials_only(self) -> bool:
-        kinds = self._token_kinds
-        return bool(kinds) and kinds <= {"ClientCredentialsToken"} and not self._allows_anonymous
+        return self._client_credentials_only
 
     @property
     def uses_basic_auth(self) -> bool:
-        return "BasicAuth" in self._token_kinds
+        return self._uses_basic_auth
 
     @property
     def api_version(self) -> str | None:

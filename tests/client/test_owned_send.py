@@ -168,7 +168,24 @@ def test_build_request_follows_the_client_headers_when_they_change() -> None:
         stock.build_request("GET", "/v1/x")
     )
     for client in (owned, stock):
+        client.headers["X-Later"] = "2"  # a value changed in place
+    assert request_summary(owned.build_request("GET", "/v1/x")) == request_summary(
+        stock.build_request("GET", "/v1/x")
+    )
+    for client in (owned, stock):
         client.base_url = httpx.URL("https://moved.example")
     assert request_summary(owned.build_request("GET", "/v1/x")) == request_summary(
         stock.build_request("GET", "/v1/x")
     )
+
+
+def test_the_cookie_check_gives_what_bool_of_the_cookies_gives() -> None:
+    from wise_async._http_client import _any_cookie
+
+    cookies = httpx.Cookies()
+    states = [(_any_cookie(cookies), bool(cookies))]
+    cookies.set("c", "1", domain="api.example", path="/")
+    states.append((_any_cookie(cookies), bool(cookies)))
+    cookies.jar.clear("api.example", "/", "c")  # leaves the domain's and path's (empty) dicts behind
+    states.append((_any_cookie(cookies), bool(cookies)))
+    assert states == [(False, False), (True, True), (False, False)]
