@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+import warnings
 
 import pytest
 from bundle_paths import path_of
@@ -185,3 +186,29 @@ def test_minted_keys_are_random_version_4_uuids_in_canonical_text() -> None:
         seen = {(v >> bit) & 1 for v in values}
         varying += len(seen) == 2
     assert varying == 128 - bin(fixed).count("1")
+
+
+def test_minted_keys_differ_across_threads_and_forked_processes() -> None:
+    """The random bytes are read ahead (4 KiB per system call): never shared by two threads, and a
+    forked child (a pre-fork server's workers) reads its own instead of repeating its parent's."""
+    import concurrent.futures
+    import multiprocessing
+
+    from wise_async._idempotency import random_uuid_text
+
+    random_uuid_text()  # the parent has unread random digits when it forks
+    with warnings.catch_warnings():  # 3.12+ warns about forking a process that has (other tests') threads
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+        with multiprocessing.get_context("fork").Pool(4) as workers:
+            per_process = workers.map(_keys_of_a_worker, range(4))
+    with concurrent.futures.ThreadPoolExecutor(8) as threads:
+        per_thread = list(threads.map(lambda _: [random_uuid_text() for _ in range(300)], range(8)))
+    parent = [random_uuid_text() for _ in range(300)]
+    keys = [key for batch in (*per_thread, *per_process, parent) for key in batch]
+    assert len(keys) == 300 * 13 and len(set(keys)) == len(keys)
+
+
+def _keys_of_a_worker(_: int) -> list[str]:
+    from wise_async._idempotency import random_uuid_text
+
+    return [random_uuid_text() for _ in range(300)]
