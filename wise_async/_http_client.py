@@ -26,7 +26,7 @@ import datetime
 import logging
 import ssl
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from typing import Any
 
 import httpx
@@ -202,6 +202,55 @@ class OwnedHttpClient(httpx.AsyncClient):
         self._bodyless_headers[url.netloc] = (list(client), merged)
         return merged
 
+    def request(
+        self,
+        method: str,
+        url: httpx.URL | str,
+        *,
+        content: Any = None,
+        data: Any = None,
+        files: Any = None,
+        json: Any = None,
+        params: Any = None,
+        headers: Any = None,
+        cookies: Any = None,
+        auth: Any = httpx.USE_CLIENT_DEFAULT,
+        follow_redirects: bool | UseClientDefault = httpx.USE_CLIENT_DEFAULT,
+        timeout: Any = httpx.USE_CLIENT_DEFAULT,
+        extensions: Mapping[str, Any] | None = None,
+    ) -> Coroutine[Any, Any, httpx.Response]:
+        """httpx's ``request`` (build, then send), handing back ``send``'s coroutine rather than awaiting it
+        in a frame of its own; per-request ``cookies=`` (deprecated by httpx) goes through httpx's."""
+        if cookies is not None:
+            return super().request(
+                method,
+                url,
+                content=content,
+                data=data,
+                files=files,
+                json=json,
+                params=params,
+                headers=headers,
+                cookies=cookies,
+                auth=auth,
+                follow_redirects=follow_redirects,
+                timeout=timeout,
+                extensions=extensions,
+            )
+        request = self.build_request(
+            method,
+            url,
+            content=content,
+            data=data,
+            files=files,
+            json=json,
+            params=params,
+            headers=headers,
+            timeout=timeout,
+            extensions=extensions,
+        )
+        return self.send(request, auth=auth, follow_redirects=follow_redirects)
+
     async def send(
         self,
         request: httpx.Request,
@@ -227,7 +276,9 @@ class OwnedHttpClient(httpx.AsyncClient):
         try:
             request = await flow.__anext__()
             while True:
-                response = await self._send_once(request, history)
+                started = time.perf_counter()
+                response = await self._transport.handle_async_request(request)
+                self._received(request, response, history, started)
                 try:
                     try:
                         next_request = await flow.asend(response)
@@ -249,9 +300,11 @@ class OwnedHttpClient(httpx.AsyncClient):
             raise
         return response
 
-    async def _send_once(self, request: httpx.Request, history: list[httpx.Response]) -> httpx.Response:
-        started = time.perf_counter()
-        response = await self._transport.handle_async_request(request)
+    def _received(
+        self, request: httpx.Request, response: httpx.Response, history: list[httpx.Response], started: float
+    ) -> None:
+        """What httpx's ``_send_single_request`` does with a transport's answer (a plain function: no
+        coroutine frame of its own on every resumption of the call)."""
         response.request = request
         if not response.is_closed:  # a streamed body: ``elapsed`` once it is closed
             response.stream = _TimedStream(response.stream, response, started)  # type: ignore[arg-type]
@@ -268,4 +321,3 @@ class OwnedHttpClient(httpx.AsyncClient):
             )
         if 300 <= response.status_code < 400 and response.has_redirect_location:
             response.next_request = self._build_redirect_request(request, response)
-        return response

@@ -126,16 +126,10 @@ class Namespace:
         request_kwargs = self._request_kwargs(op, operation_id, kwargs)
         return await self._client._download(request_kwargs, operation_id=operation_id, to=to, options=options)
 
-    async def _send(
-        self,
-        op: ModuleType,
-        operation_id: str,
-        binary: bool,
-        empty_ok: bool,
-        options: Mapping[str, Any],
-        kwargs: dict[str, Any],
-    ) -> httpx.Response:
-        """Build the operation's request from ``kwargs`` and send it through the client's stack."""
+    def _checked_request_kwargs(
+        self, op: ModuleType, operation_id: str, kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The operation's request from ``kwargs``; refused (``InvalidRequestError``) before sending."""
         try:
             if None in kwargs.values():
                 _refuse_none(op, kwargs)
@@ -145,15 +139,17 @@ class Namespace:
             request_kwargs: dict[str, Any] = op._get_kwargs(**kwargs)
         except (ValueError, TypeError, AttributeError) as exc:
             raise InvalidRequestError(f"{operation_id}: {exc}") from exc
-        try:
-            return await self._client._send_operation(
-                request_kwargs, operation_id=operation_id, options=options
-            )
-        except ScaRequiredError as exc:
-            sent = exc.sent_request
-            if sent is not None and not isinstance(exc, ScaRejectedError):
-                exc._resume = self._resumer(op, operation_id, binary, empty_ok, sent)
-            raise
+        return request_kwargs
+
+    def _offer_resume(
+        self, exc: ScaRequiredError, op: ModuleType, operation_id: str, binary: bool, empty_ok: bool
+    ) -> None:
+        """Let the caller finish a call that needs SCA (``await exc.resume()``) once it is approved."""
+        sent = exc.sent_request
+        if sent is not None and not isinstance(exc, ScaRejectedError):
+            exc._resume = self._resumer(op, operation_id, binary, empty_ok, sent)
+
+    # _call and _call_raw send from their own frame (one coroutine fewer on every resumption of a call).
 
     async def _call_raw(
         self,
@@ -165,7 +161,14 @@ class Namespace:
         options: Mapping[str, Any] = _NO_OPTIONS,
         **kwargs: Any,
     ) -> WiseResponse[Any]:
-        response = await self._send(op, operation_id, binary, empty_ok, options, kwargs)
+        request_kwargs = self._checked_request_kwargs(op, operation_id, kwargs)
+        try:
+            response = await self._client._send_operation(
+                request_kwargs, operation_id=operation_id, options=options
+            )
+        except ScaRequiredError as exc:
+            self._offer_resume(exc, op, operation_id, binary, empty_ok)
+            raise
         return self._result(op, operation_id, binary, response, empty_ok)
 
     async def _call(
@@ -178,7 +181,14 @@ class Namespace:
         options: Mapping[str, Any] = _NO_OPTIONS,
         **kwargs: Any,
     ) -> Any:
-        response = await self._send(op, operation_id, binary, empty_ok, options, kwargs)
+        request_kwargs = self._checked_request_kwargs(op, operation_id, kwargs)
+        try:
+            response = await self._client._send_operation(
+                request_kwargs, operation_id=operation_id, options=options
+            )
+        except ScaRequiredError as exc:
+            self._offer_resume(exc, op, operation_id, binary, empty_ok)
+            raise
         return self._parsed(op, operation_id, binary, response, empty_ok)
 
     def _parsed(
