@@ -4,7 +4,10 @@ The same faults over real sockets: tests/loopback (both pools)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import ssl
+from typing import Any
 
 import aiohttp
 import httpx
@@ -13,7 +16,8 @@ from aiohttp.client_reqrep import RequestInfo
 from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
-from wise_async._aiohttp_transport import transport_error
+from wise_async._aiohttp_transport import AiohttpTransport, transport_error
+from wise_async._http_client import OwnedHttpClient
 from wise_async._transport import describe_transport_error
 
 SECRET = "s3cr3t-token-value"
@@ -113,3 +117,50 @@ def test_a_client_used_from_a_second_event_loop_gets_a_pool_there(monkeypatch: p
 
             asyncio.run(close())
     assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("Host", "a.example"), ("Authorization", "Bearer t"), ("X-A", "1"), ("x-a", "2")],
+        [("X-Name", "Jos\u00e9".encode()), ("Accept", "*/*")],
+        [("X-Latin", b"caf\xe9")],
+    ],
+)
+def test_the_headers_handed_to_aiohttp_are_httpx_multi_items(headers: list[tuple[str, Any]]) -> None:
+    from wise_async._aiohttp_transport import _text_items
+
+    built = httpx.Headers(headers)
+    assert _text_items(built) == built.multi_items()
+
+
+async def _heads_received(transport: httpx.AsyncBaseTransport, headers: Any) -> list[bytes]:
+    """The header lines a loopback server receives for one GET through ``transport``, lower-cased."""
+    seen: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        seen.extend(line.lower() for line in head.split(b"\r\n")[1:-2])
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server, OwnedHttpClient(base_url=f"http://127.0.0.1:{port}", transport=transport) as client:
+        response = await client.get("/x", headers=headers)
+    assert response.status_code == 200
+    return sorted(line for line in seen if line.startswith(b"x-"))
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [[("X-A", "1"), ("x-a", "2")], {"X-Name": "Jos\u00e9".encode()}],
+    ids=["names that differ in case only", "non-ASCII bytes"],
+)
+async def test_aiohttp_sends_the_header_lines_httpcore_sends(headers: Any) -> None:
+    ours = await _heads_received(
+        AiohttpTransport(ssl_context=ssl.create_default_context(), limits=httpx.Limits()), headers
+    )
+    theirs = await _heads_received(httpx.AsyncHTTPTransport(), headers)
+    assert ours == theirs and theirs

@@ -102,10 +102,12 @@ def _raise_mapped(exc: Exception) -> NoReturn:
 
 
 def _text_items(headers: httpx.Headers) -> list[tuple[str, str]]:
-    """``headers.multi_items()`` with the original names' case, as httpcore sends them (aiohttp takes
-    text); the encoding looked up once, not twice per header."""
+    """``headers.multi_items()`` (lower-case names, as text: what aiohttp takes) with the encoding looked
+    up once rather than twice per header (``Headers._list`` holds (name, lower-case name, value); pinned
+    against ``multi_items`` by tests/test_aiohttp_transport.py). Lower case matters: aiohttp keeps only
+    the last of two names that differ in case alone."""
     encoding = headers.encoding
-    return [(name.decode(encoding), value.decode(encoding)) for name, value in headers.raw]
+    return [(name.decode(encoding), value.decode(encoding)) for _, name, value in headers._list]
 
 
 class _ResponseStream(httpx.AsyncByteStream):

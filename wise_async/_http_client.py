@@ -27,7 +27,7 @@ import logging
 import ssl
 import time
 from collections.abc import AsyncIterator, Coroutine, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 from httpx._client import ClientState, UseClientDefault
@@ -71,6 +71,15 @@ class _SentCookiesOnly(httpx.Cookies):
 
     def extract_cookies(self, response: httpx.Response) -> None:
         return None
+
+
+_PREPARED_KEYS = frozenset(
+    ("method", "url", "content", "data", "files", "json", "params", "headers", "timeout", "extensions")
+)
+
+
+async def _raised(exc: Exception) -> NoReturn:
+    raise exc
 
 
 def _any_cookie(cookies: httpx.Cookies) -> bool:
@@ -182,7 +191,6 @@ class OwnedHttpClient(httpx.AsyncClient):
         request.method = method
         request.url = merged_url
         request.headers = httpx.Headers(merged)
-        request.headers._encoding = merged.encoding  # worked out once for the kept headers, not per call
         request.extensions = extensions
         request.stream = _NO_BODY
         request._content = b""
@@ -202,54 +210,28 @@ class OwnedHttpClient(httpx.AsyncClient):
         self._bodyless_headers[url.netloc] = (list(client), merged)
         return merged
 
-    def request(
-        self,
-        method: str,
-        url: httpx.URL | str,
-        *,
-        content: Any = None,
-        data: Any = None,
-        files: Any = None,
-        json: Any = None,
-        params: Any = None,
-        headers: Any = None,
-        cookies: Any = None,
-        auth: Any = httpx.USE_CLIENT_DEFAULT,
-        follow_redirects: bool | UseClientDefault = httpx.USE_CLIENT_DEFAULT,
-        timeout: Any = httpx.USE_CLIENT_DEFAULT,
-        extensions: Mapping[str, Any] | None = None,
-    ) -> Coroutine[Any, Any, httpx.Response]:
-        """httpx's ``request`` (build, then send), handing back ``send``'s coroutine rather than awaiting it
-        in a frame of its own; per-request ``cookies=`` (deprecated by httpx) goes through httpx's."""
-        if cookies is not None:
-            return super().request(
-                method,
-                url,
-                content=content,
-                data=data,
-                files=files,
-                json=json,
-                params=params,
-                headers=headers,
-                cookies=cookies,
-                auth=auth,
-                follow_redirects=follow_redirects,
-                timeout=timeout,
-                extensions=extensions,
+    def prepared_send(self, request_kwargs: dict[str, Any]) -> Coroutine[Any, Any, httpx.Response]:
+        """``await client.request(**request_kwargs)`` without a coroutine frame of its own under the call
+        (the SDK's operations): the request is built now, and a failure to build it is raised when the
+        result is awaited, as ``request`` raises it."""
+        if not _PREPARED_KEYS.issuperset(request_kwargs):
+            return self.request(**request_kwargs)
+        try:
+            request = self.build_request(
+                request_kwargs["method"],
+                request_kwargs["url"],
+                content=request_kwargs.get("content"),
+                data=request_kwargs.get("data"),
+                files=request_kwargs.get("files"),
+                json=request_kwargs.get("json"),
+                params=request_kwargs.get("params"),
+                headers=request_kwargs.get("headers"),
+                timeout=request_kwargs.get("timeout", httpx.USE_CLIENT_DEFAULT),
+                extensions=request_kwargs.get("extensions"),
             )
-        request = self.build_request(
-            method,
-            url,
-            content=content,
-            data=data,
-            files=files,
-            json=json,
-            params=params,
-            headers=headers,
-            timeout=timeout,
-            extensions=extensions,
-        )
-        return self.send(request, auth=auth, follow_redirects=follow_redirects)
+        except Exception as exc:
+            return _raised(exc)
+        return self.send(request)
 
     async def send(
         self,

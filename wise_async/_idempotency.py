@@ -9,7 +9,6 @@ retried safely; one that does not is never sent twice.
 from __future__ import annotations
 
 import os
-import threading
 
 import httpx
 
@@ -25,45 +24,13 @@ _VARIANT_DIGIT = "89ab" * 4
 """RFC 4122's variant (``10xx``) over a random hex digit's low bits: ``_VARIANT_DIGIT[int(digit, 16)]``."""
 
 
-_RANDOM_BYTES_READ = 4096
-"""``os.urandom`` bytes read at once: 256 UUIDs per system call (a ``getrandom`` call costs several µs of
-a call at 200 in flight, most of it in caches it disturbs)."""
-
-
-class _RandomHex(threading.local):
-    """This thread's unread random hex digits: each used once, never shared with another thread."""
-
-    text = ""
-    at = 0
-
-
-_random = _RandomHex()
-
-
-def _forget_random_hex() -> None:
-    """In a forked child: the parent's unread digits would be the child's too, so drop them."""
-    _random.text, _random.at = "", 0
-
-
-if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork
-    os.register_at_fork(after_in_child=_forget_random_hex)
-
-
 def random_uuid_text() -> str:
     """A random (version 4) UUID as ``str(uuid.uuid4())`` writes it: idempotency keys, correlation ids.
 
     Built here because importing ``uuid`` would add ~15% to ``import wise_async`` (it loads ``platform``);
     written from the hex text (version digit ``4``, the variant's two bits set) rather than via an int.
-    The 16 random bytes come from ``os.urandom`` as ``uuid.uuid4()``'s do, read 4 KiB at a time per
-    thread; a forked child reads its own.
     """
-    state = _random
-    at, digits = state.at, state.text
-    if at >= len(digits):
-        digits, at = os.urandom(_RANDOM_BYTES_READ).hex(), 0
-        state.text = digits
-    state.at = at + 32
-    text = digits[at : at + 32]
+    text = os.urandom(16).hex()
     return (
         f"{text[:8]}-{text[8:12]}-4{text[13:16]}-{_VARIANT_DIGIT[int(text[16], 16)]}{text[17:20]}-{text[20:]}"
     )

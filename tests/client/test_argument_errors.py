@@ -66,6 +66,7 @@ BAD_CALLS: dict[str, Call] = {
     "extra header with non-ASCII": lambda w: w.profiles.list(extra_headers={"X-Debug": "caf\u00e9"}),
     "extra header with a bad name": lambda w: w.profiles.list(extra_headers={"X Debug": "1"}),
     "max_retries=-1": lambda w: w.profiles.list(max_retries=-1),
+    "a path argument too long for a URL": lambda w: w.webhooks.application_subscription_list("k" * 70_000),
 }
 
 
@@ -79,6 +80,15 @@ async def test_a_bad_argument_is_an_invalid_request_error_and_nothing_is_sent(
     assert isinstance(raised.value, ValueError)
     assert fake.requests == []
     assert "\n" not in str(raised.value) and "\r" not in str(raised.value)
+
+
+async def test_a_closed_client_says_so_before_it_looks_at_the_arguments(fake: FakeWise) -> None:
+    from wise_async import ClientClosedError
+
+    wise = personal_client(fake)
+    await wise.aclose()
+    with pytest.raises(ClientClosedError):
+        await wise.webhooks.application_subscription_list("k" * 70_000)
 
 
 BAD_CLIENTS: dict[str, dict[str, Any]] = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 import warnings
 
@@ -189,8 +190,8 @@ def test_minted_keys_are_random_version_4_uuids_in_canonical_text() -> None:
 
 
 def test_minted_keys_differ_across_threads_and_forked_processes() -> None:
-    """The random bytes are read ahead (4 KiB per system call): never shared by two threads, and a
-    forked child (a pre-fork server's workers) reads its own instead of repeating its parent's."""
+    """Each key reads its own bytes from the OS: no two threads, and no pre-fork server's workers, share
+    a key (read-ahead random bytes would be repeated by every worker a fork copies them into)."""
     import concurrent.futures
     import multiprocessing
 
@@ -212,3 +213,26 @@ def _keys_of_a_worker(_: int) -> list[str]:
     from wise_async._idempotency import random_uuid_text
 
     return [random_uuid_text() for _ in range(300)]
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a fork by libc, as uWSGI's workers are made")
+def test_a_worker_forked_without_pythons_fork_hooks_mints_its_own_keys() -> None:
+    """uWSGI forks its workers from C without ``os.register_at_fork``'s hooks (unless told to): a key
+    source that kept state across the fork would hand every worker the master's next keys."""
+    import ctypes
+    import os
+
+    from wise_async._idempotency import random_uuid_text
+
+    random_uuid_text()  # the master minted a key at start-up
+    libc = ctypes.CDLL(None, use_errno=True)
+    read_end, write_end = os.pipe()
+    pid = libc.fork()
+    if pid == 0:  # the worker: nothing but the key, then out without running the parent's cleanup
+        os.write(write_end, random_uuid_text().encode())
+        os._exit(0)
+    os.close(write_end)
+    worker_key = os.read(read_end, 64).decode()
+    os.close(read_end)
+    os.waitpid(pid, 0)
+    assert len(worker_key) == 36 and worker_key != random_uuid_text()

@@ -4,6 +4,7 @@ does fails here."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import AsyncIterator, Generator
 from typing import Any
@@ -189,3 +190,33 @@ def test_the_cookie_check_gives_what_bool_of_the_cookies_gives() -> None:
     cookies.jar.clear("api.example", "/", "c")  # leaves the domain's and path's (empty) dicts behind
     states.append((_any_cookie(cookies), bool(cookies)))
     assert states == [(False, False), (True, True), (False, False)]
+
+
+def test_request_is_a_coroutine_function_whose_errors_come_when_awaited_as_httpx() -> None:
+    owned, stock = clients()
+    assert inspect.iscoroutinefunction(owned.request) and inspect.iscoroutinefunction(stock.request)
+    for client in (owned, stock):
+        call = client.request("GET", "/" + "x" * 70_000)  # nothing raised until awaited
+        call.close()
+
+
+@pytest.mark.parametrize("built", ["prepared_send", "request"])
+async def test_a_request_that_cannot_be_built_fails_when_awaited(built: str) -> None:
+    owned, _ = clients()
+    kwargs = {"method": "get", "url": "/" + "x" * 70_000}
+    call = owned.prepared_send(kwargs) if built == "prepared_send" else owned.request(**kwargs)
+    with pytest.raises(httpx.InvalidURL):
+        await call
+
+
+def test_headers_added_after_the_client_headers_are_encoded_as_httpx_does() -> None:
+    owned, stock = clients()
+    seen = []
+    for client in (owned, stock):
+        for _ in range(2):  # the second time from the kept headers
+            with_bytes = client.build_request("GET", "/v1/x", headers={"X-Name": "Jos\u00e9".encode()})
+            set_later = client.build_request("GET", "/v1/x")
+            set_later.headers["X-Note"] = "Jos\u00e9"  # httpx encodes a str set later as UTF-8
+            seen.append((with_bytes.headers.encoding, with_bytes.headers.raw, set_later.headers.raw))
+    assert seen[0] == seen[1] == seen[2] == seen[3]
+    assert seen[0][0] == "utf-8"
