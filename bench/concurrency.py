@@ -38,7 +38,7 @@ TOKEN = "bench-personal-token"
 Figures = dict[str, Any]
 Call = Callable[[], Awaitable[Any]]
 # in flight -> calls per side per round (1 in flight waits the latency for every call)
-LEVELS = {1: 60, 200: 1200}
+LEVELS = {1: 60, 200: 2400}
 CLIENT_CPU, SERVER_CPU = 0, 1
 
 

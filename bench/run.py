@@ -487,7 +487,7 @@ def concurrency(context: Context) -> Figures:
     """200 (and 1) calls in flight, 20 ms server latency: `wise.profiles.list()` CPU/call ÷ aiohttp's."""
     from bench import concurrency as measure_concurrency
 
-    figures = measure_concurrency.measure(rounds=max(3, context.runs // 2))
+    figures = measure_concurrency.measure(rounds=max(5, context.runs // 2 + 2))
     at_200, at_1 = figures["in_flight_200"], figures["in_flight_1"]
     return {
         "cpu_ratio_200": at_200["wise_async"]["cpu_ratio"],
