@@ -96,7 +96,6 @@ class AttemptInfo:
     """
 
     __slots__ = (
-        "_ended_ns",
         "_request",
         "_response",
         "duration",
@@ -105,6 +104,7 @@ class AttemptInfo:
         "number",
         "rate_limit_wait",
         "replay",
+        "start_time_ns",
         "status_code",
     )
 
@@ -117,6 +117,7 @@ class AttemptInfo:
         replay: Replay | None,
         rate_limit_wait: float | None,
         duration: float,
+        start_time_ns: int,
     ) -> None:
         self.number = number
         """1 for the first attempt of the call, counting retries and replays."""
@@ -130,7 +131,8 @@ class AttemptInfo:
         self.rate_limit_wait = rate_limit_wait
         """Seconds queued for the client's rate limiter, at the attempt's start (None: it has none)."""
         self.duration = duration
-        self._ended_ns = time.time_ns()
+        self.start_time_ns = start_time_ns
+        """When the attempt started (Unix ns), read then: spans sort by it."""
         self._request = request
         self._response = response
 
@@ -139,10 +141,6 @@ class AttemptInfo:
             f"AttemptInfo(number={self.number}, method={self.method!r}, url={self.url!r}, "
             f"status_code={self.status_code!r}, error_type={self.error_type!r}, replay={self.replay!r})"
         )
-
-    @property
-    def start_time_ns(self) -> int:
-        return self._ended_ns - int(self.duration * 1e9)
 
     @property
     def host(self) -> str:
@@ -398,6 +396,7 @@ class CallState:
 
     __slots__ = (
         "_attempt_started",
+        "_attempt_started_ns",
         "_started",
         "attempts",
         "hooks",
@@ -418,10 +417,12 @@ class CallState:
         self.lease_wait = 0.0
         self._started = time.perf_counter()
         self._attempt_started = 0.0
+        self._attempt_started_ns = 0
 
     def attempt_started(self) -> None:
         self.rate_limit_wait = None
         self._attempt_started = time.perf_counter()
+        self._attempt_started_ns = time.time_ns()
 
     async def attempt_done(
         self, request: httpx.Request, response: httpx.Response | None, error: BaseException | None
@@ -433,7 +434,14 @@ class CallState:
             self.last_response = response
         error_type = type(error).__name__ if error is not None else None
         attempt = AttemptInfo(
-            self.attempts, request, response, error_type, replay, self.rate_limit_wait, duration
+            self.attempts,
+            request,
+            response,
+            error_type,
+            replay,
+            self.rate_limit_wait,
+            duration,
+            self._attempt_started_ns,
         )
         await self.hooks.emit("after_attempt", self.info, attempt)
 
