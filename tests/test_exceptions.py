@@ -610,3 +610,27 @@ def test_explicitly_passed_one_time_token_is_scrubbed_everywhere() -> None:
     assert error.one_time_token == token
     for text in (str(error), repr(error), error.message, error.reason):
         assert token not in text, text
+
+
+@pytest.mark.parametrize("answer", ["403 from Wise", "connection refused"])
+async def test_the_token_sent_is_masked_wherever_the_request_repeats_it(answer: str) -> None:
+    """A credential passed where an argument belongs (here the bearer token as a path argument) is the
+    exchange's own secret: masked in the error's URL, its request copy, ``str`` and ``repr``."""
+    from wise_async import WiseClient, WiseError
+    from wise_async.testing import FakeWise
+
+    fake = FakeWise()
+    token = fake.add_personal_token()
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    transport = fake.transport() if answer == "403 from Wise" else httpx.MockTransport(refused)
+    async with WiseClient(personal_token=token, transport=transport, max_retries=0) as wise:
+        with pytest.raises(WiseError) as raised:
+            await wise.webhooks.application_subscription_list(token)
+    error = raised.value
+    assert error.request is not None and "/v3/applications/***/" in str(error.request.url)
+    shown = [str(error), repr(error), str(error.request.url), str(getattr(error, "url", ""))]
+    assert not any(token in text for text in shown), shown
+    assert error.sent_request is not None and token in str(error.sent_request.url)  # kept to replay

@@ -460,14 +460,16 @@ class _SentRequest:
 
 
 def _redacted_request(request: httpx.Request) -> httpx.Request:
-    """A copy safe to show: credential headers, URL userinfo/secret query values and body secrets masked."""
+    """A copy safe to show: credential headers, URL userinfo/secret query values and body secrets masked,
+    and the request's own credentials wherever else they appear (a token passed as a path argument)."""
+    secrets = _credential_values(request.headers, request=request)
     try:
         body = request.content
     except httpx.RequestNotRead:
         body = b""
     if body:
         try:
-            body = redact_text(body.decode("utf-8")).encode("utf-8")
+            body = _replaced(redact_text(body.decode("utf-8")), secrets).encode("utf-8")
         except UnicodeDecodeError:
             body = b""  # binary (multipart files, JWE): not shown
     headers = [
@@ -475,7 +477,14 @@ def _redacted_request(request: httpx.Request) -> httpx.Request:
         for name, value in redact_raw_headers(request.headers.raw)
         if name.lower() != b"content-length"
     ]
-    return httpx.Request(request.method, redact_url(str(request.url)), headers=headers, content=body)
+    url = _replaced(redact_url(str(request.url)), secrets)
+    return httpx.Request(request.method, url, headers=headers, content=body)
+
+
+def _replaced(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
 
 
 def _redacted_response(
@@ -497,8 +506,7 @@ def _redacted_response(
 def _scrub(text: str, secrets: Sequence[str]) -> str:
     """``text`` fit to show: credentials of the exchange and anything that looks like one masked, on one
     line, at most :data:`_MAX_DETAIL_CHARS` long (a 1 MiB message costs no more than its start)."""
-    for secret in secrets:
-        text = text.replace(secret, "***")
+    text = _replaced(text, secrets)
     if len(text) <= _MAX_DETAIL_CHARS:
         return single_line(redact_text(text))
     # The cut may halve a card number or key=value pair so that no mask knows it: that tail is dropped.
