@@ -33,7 +33,7 @@ from ._operations import OperationSpec, OperationTable
 from ._options import SCA_HANDLER_EXTENSION, SCA_SEND_EXTENSION
 from ._redaction import get_logger
 from ._sca import APPROVAL_HEADER, ScaContext, ScaHandler, SendRaw
-from ._tokens import ASKING_CLIENT, PersonalToken, TokenProvider, TokenRequester
+from ._tokens import ASKING_CLIENT, TokenProvider, TokenRequester
 
 CORRELATION_HEADER = "X-External-Correlation-Id"
 REFRESHABLE_401_ERRORS = {"invalid_token", "unauthorized"}
@@ -188,10 +188,7 @@ class WiseAuth(httpx.Auth):
             request.headers["Authorization"] = self._credentials.basic
         elif "Authorization" not in request.headers:
             provider = self._credentials.provider_for(op)
-            if type(provider) is PersonalToken:  # static: nothing to ask a client for, nothing to await
-                token = provider._token
-                request.headers["Authorization"] = self._bearer(token)
-            elif provider is not None:
+            if provider is not None:
                 asking = ASKING_CLIENT.set(self._request_token)
                 try:
                     token = await provider.get_token()

@@ -466,13 +466,13 @@ class WiseClient(GeneratedNamespaces, PaginationMixin):
         operation_id: str,
         options: Mapping[str, Any] = _NO_OPTIONS,
     ) -> Awaitable[httpx.Response]:
-        # A plain function returning the call to await (as ``_within_budget``, and ``prepared_send``
+        # A plain function returning the call to await (as ``_within_budget``, and ``_prepared_send``
         # rather than ``request``): no coroutine frames of ours but the budget's between the caller and
         # the transports on every resumption of every call.
         request_kwargs, budget = apply_options(request_kwargs, self._defaults, options)
         http = self._http
         sending = (
-            http.prepared_send(request_kwargs)
+            http._prepared_send(request_kwargs)
             if isinstance(http, OwnedHttpClient)
             else http.request(**request_kwargs)
         )

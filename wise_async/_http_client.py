@@ -23,6 +23,7 @@ It differs from a plain ``httpx.AsyncClient`` in three ways:
 from __future__ import annotations
 
 import datetime
+import inspect
 import logging
 import ssl
 import time
@@ -73,9 +74,7 @@ class _SentCookiesOnly(httpx.Cookies):
         return None
 
 
-_PREPARED_KEYS = frozenset(
-    ("method", "url", "content", "data", "files", "json", "params", "headers", "timeout", "extensions")
-)
+_BUILD_KEYS = frozenset(inspect.signature(httpx.AsyncClient.build_request).parameters) - {"self"}
 
 
 async def _raised(exc: Exception) -> NoReturn:
@@ -210,25 +209,14 @@ class OwnedHttpClient(httpx.AsyncClient):
         self._bodyless_headers[url.netloc] = (list(client), merged)
         return merged
 
-    def prepared_send(self, request_kwargs: dict[str, Any]) -> Coroutine[Any, Any, httpx.Response]:
+    def _prepared_send(self, request_kwargs: dict[str, Any]) -> Coroutine[Any, Any, httpx.Response]:
         """``await client.request(**request_kwargs)`` without a coroutine frame of its own under the call
         (the SDK's operations): the request is built now, and a failure to build it is raised when the
         result is awaited, as ``request`` raises it."""
-        if not _PREPARED_KEYS.issuperset(request_kwargs):
+        if not _BUILD_KEYS.issuperset(request_kwargs):  # auth=, follow_redirects=: httpx's request
             return self.request(**request_kwargs)
         try:
-            request = self.build_request(
-                request_kwargs["method"],
-                request_kwargs["url"],
-                content=request_kwargs.get("content"),
-                data=request_kwargs.get("data"),
-                files=request_kwargs.get("files"),
-                json=request_kwargs.get("json"),
-                params=request_kwargs.get("params"),
-                headers=request_kwargs.get("headers"),
-                timeout=request_kwargs.get("timeout", httpx.USE_CLIENT_DEFAULT),
-                extensions=request_kwargs.get("extensions"),
-            )
+            request = self.build_request(**request_kwargs)
         except Exception as exc:
             return _raised(exc)
         return self.send(request)

@@ -200,11 +200,11 @@ def test_request_is_a_coroutine_function_whose_errors_come_when_awaited_as_httpx
         call.close()
 
 
-@pytest.mark.parametrize("built", ["prepared_send", "request"])
+@pytest.mark.parametrize("built", ["_prepared_send", "request"])
 async def test_a_request_that_cannot_be_built_fails_when_awaited(built: str) -> None:
     owned, _ = clients()
     kwargs = {"method": "get", "url": "/" + "x" * 70_000}
-    call = owned.prepared_send(kwargs) if built == "prepared_send" else owned.request(**kwargs)
+    call = owned._prepared_send(kwargs) if built == "_prepared_send" else owned.request(**kwargs)
     with pytest.raises(httpx.InvalidURL):
         await call
 
