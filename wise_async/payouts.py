@@ -337,7 +337,7 @@ class Payouts:
         :class:`PayoutInProgressError` while another caller drives the same key, and the usual
         ``WiseError`` subclasses when Wise cannot be reached (call again: nothing is done twice).
         """
-        if not key:
+        if not isinstance(key, str) or not key:  # 7 and "7" would name one payout: only text is taken
             raise InvalidRequestError("key must be a non-empty string: it names the payout")
         if (source_amount is None) == (target_amount is None):
             raise InvalidRequestError("give exactly one of source_amount and target_amount")
